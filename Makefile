@@ -1,0 +1,55 @@
+# The README's two commands are `make run` and `make test`; CI runs `.ci/run`, which calls
+# `make lint` and `make test`. Everything installs into .venv/ at the repo root.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+MCI := $(VENV)/bin/mci
+STAMP := $(VENV)/.installed-runtime
+TEST_STAMP := $(VENV)/.installed-test
+PYTEST_ARGS ?=
+
+.PHONY: run demo test lint format bench bench-queries system-deps install install-test clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(TEST_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[test]"
+	@touch $@ $(STAMP)
+
+install: $(STAMP)
+
+install-test: $(TEST_STAMP)
+
+## make run: install, build the demo warehouse if missing, show it.
+run: install
+	$(MCI) demo
+
+demo: run
+
+## make test: install with test extras, install system packages the tests need, run everything.
+test: install-test system-deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+lint: install-test
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+format: install-test
+	$(VENV)/bin/ruff format src tests benchmarks
+	$(VENV)/bin/ruff check --fix src tests benchmarks
+
+bench: install-test
+	$(PY) benchmarks/ingest/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache benchmarks/out

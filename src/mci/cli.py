@@ -1,0 +1,180 @@
+"""The ``mci`` command line: each command calls one function of the package.
+
+Heavy libraries (DuckDB, pandas, pyarrow) are imported inside the commands, so that
+``mci --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(
+    name="mci",
+    help="Marketing Campaign Intelligence: trusted campaign KPIs from your exports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+DbOption = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL (else MCI_DB_URL, else duckdb:///data/ads_analytics.duckdb)."),
+]
+
+
+class Profile(str, Enum):
+    """Generator profiles."""
+
+    planted = "planted"
+    noise = "noise"
+
+
+class OutputFormat(str, Enum):
+    """Output formats of ``mci query``."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="Output file (.csv or .parquet).")],
+    rows: Annotated[int, typer.Option(min=1, help="Data rows.")] = 200_000,
+    days: Annotated[int, typer.Option(min=1, help="Days covered.")] = 365,
+    start: Annotated[str, typer.Option(help="First date (ISO).")] = "2021-01-01",
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same file.")] = 0,
+    profile: Annotated[Profile, typer.Option(help="planted structure, or the real export's noise.")] = Profile.planted,
+    dirty: Annotated[float, typer.Option(min=0.0, max=0.5, help="Fraction of rows with planted faults.")] = 0.0,
+    truth: Annotated[Path | None, typer.Option(help="Write what was planted to this JSON file.")] = None,
+) -> None:
+    """Write a synthetic export in the source format, with its planted truth."""
+    from mci.datagen import generate as run_generate
+
+    try:
+        start_date = dt.date.fromisoformat(start)
+    except ValueError:
+        _fail(f"--start {start!r} is not an ISO date (YYYY-MM-DD)", 2)
+    try:
+        run_generate(out, rows=rows, days=days, start=start_date, seed=seed,
+                     profile=profile.value, dirty=dirty, truth=truth)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    typer.echo(f"wrote {rows:,} rows to {out}" + (f" and the truth to {truth}" if truth else ""))
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Export files (.csv or .parquet).")],
+    db: DbOption = None,
+    rename: Annotated[list[str] | None, typer.Option(help="Map a renamed header: OLD=NEW (repeatable).")] = None,
+    replace: Annotated[bool, typer.Option(help="Reload files loaded before, replacing their rows.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary as the last line.")] = False,
+) -> None:
+    """Validate, clean and load exports; faulty rows go to quarantine with a reason."""
+    from mci.ingest.errors import IngestError
+    from mci.ingest.pipeline import ingest as run_ingest
+    from mci.ingest.source import parse_renames
+    from mci.warehouse.connection import WarehouseError
+
+    try:
+        renames = parse_renames(rename or [])
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    try:
+        results = run_ingest(paths, db, renames=renames, replace=replace)
+    except IngestError as exc:
+        _fail(str(exc), exc.exit_code)
+    except WarehouseError as exc:
+        _fail(str(exc))
+    for result in results:
+        if result.status == "unchanged":
+            typer.echo(f"{result.source}: already loaded as load {result.load_id} (same sha256); "
+                       "nothing to do (use --replace to reload)")
+            continue
+        typer.echo(
+            f"{result.source}: load {result.load_id}: {result.rows_read:,} read, "
+            f"{result.rows_loaded:,} loaded, {result.rows_quarantined:,} quarantined, "
+            f"{result.rows_duplicate:,} duplicate, {result.rows_outlier:,} flagged as outliers "
+            f"in {result.seconds:.2f} s"
+        )
+        for column, values in result.new_categories.items():
+            typer.echo(f"  new {column} values: {', '.join(values)}")
+    if as_json:
+        summaries = [r.summary() for r in results]
+        typer.echo(json.dumps(summaries[0] if len(summaries) == 1 else summaries))
+
+
+@app.command()
+def quality(
+    db: DbOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Report loads, quarantine counts per reason, sample faults, outliers and new values."""
+    from mci.ingest.quality import quality_report
+    from mci.warehouse.connection import WarehouseError
+
+    try:
+        report = quality_report(db)
+    except WarehouseError as exc:
+        _fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    from mci.cli_render import render_quality
+
+    render_quality(report)
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="One read-only SQL statement.")],
+    db: DbOption = None,
+    output: Annotated[OutputFormat, typer.Option("--format", help="table, csv or json.")] = OutputFormat.table,
+) -> None:
+    """Run one read-only SQL statement; statements that write are refused."""
+    from mci.warehouse.connection import WarehouseError
+    from mci.warehouse.readonly import WriteRefused, run_read_only
+
+    try:
+        columns, rows = run_read_only(sql, db)
+    except WriteRefused as exc:
+        _fail(str(exc), 2)
+    except WarehouseError as exc:
+        _fail(str(exc))
+    except Exception as exc:  # the engine's own error for a bad query
+        _fail(f"query failed: {exc}")
+    from mci.cli_render import render_rows
+
+    render_rows(columns, rows, output.value, sys.stdout)
+
+
+@app.command()
+def demo(
+    db: DbOption = None,
+    rows: Annotated[int, typer.Option(min=1, help="Rows of the generated demo export.")] = 200_000,
+) -> None:
+    """Build the demo warehouse if it is missing, then show its headline KPIs."""
+    from mci.demo import build_demo, headline_kpis
+
+    url = build_demo(db, rows=rows, echo=typer.echo)
+    from mci.cli_render import render_kpis
+
+    render_kpis(headline_kpis(url))
+
+
+def main() -> Any:  # pragma: no cover - console entry point
+    """Runs the app."""
+    return app()

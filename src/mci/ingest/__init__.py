@@ -1,0 +1,1 @@
+"""Ingest: the source contract, cleaning rules, quarantine and the quality report."""

@@ -1,0 +1,171 @@
+"""The cleaning rules: how each raw text column is typed, and the row checks, in order.
+
+Rules are data: :data:`PARSERS` says how a raw column becomes a typed one, :data:`CHECKS`
+lists the row faults in the order they are tried (a row gets the first that applies). The
+SQL they produce is DuckDB's; the ingest always parses in DuckDB, whatever the target engine.
+
+Example:
+    >>> CHECKS[0].reason_code
+    'missing_value'
+    >>> sorted({check.reason_code for check in CHECKS}) == sorted(
+    ...     {"missing_value", "bad_number", "bad_money", "bad_date", "negative_value",
+    ...      "out_of_range", "clicks_exceed_impressions"})
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Money: "$16,174.00", "16174.00", "16,174", "-$1,200.00", "$-1,200.00".
+MONEY_PATTERN = r"^-?\$?-?\s*([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?$"
+DURATION_PATTERN = r"(?i)^([0-9]+)(\s*days?)?$"
+
+
+def _t(raw: str) -> str:
+    return f"trim(r.{raw})"
+
+
+def money_sql(raw: str) -> str:
+    """Parses money text in either form into a DOUBLE (NULL when unparseable)."""
+    text = _t(raw)
+    return (
+        f"CASE WHEN regexp_full_match({text}, '{MONEY_PATTERN}') THEN "
+        f"TRY_CAST(replace(replace(replace({text}, '$', ''), ',', ''), ' ', '') AS DOUBLE) END"
+    )
+
+
+# Typed column name -> SQL over the raw row ``r`` (DuckDB dialect).
+PARSERS: dict[str, str] = {
+    "campaign_id": f"TRY_CAST({_t('campaign_id')} AS BIGINT)",
+    "company": f"NULLIF({_t('company')}, '')",
+    "campaign_type": f"NULLIF({_t('campaign_type')}, '')",
+    "target_audience": f"NULLIF({_t('target_audience')}, '')",
+    "duration_days": (
+        f"TRY_CAST(NULLIF(regexp_extract({_t('duration')}, '{DURATION_PATTERN}', 1), '') "
+        "AS INTEGER)"
+    ),
+    "channel": f"NULLIF({_t('channel_used')}, '')",
+    "conversion_rate": f"TRY_CAST({_t('conversion_rate')} AS DOUBLE)",
+    "spend": money_sql("acquisition_cost"),
+    "roi": f"TRY_CAST({_t('roi')} AS DOUBLE)",
+    "location": f"NULLIF({_t('location')}, '')",
+    "language": f"NULLIF({_t('language')}, '')",
+    "clicks": f"TRY_CAST({_t('clicks')} AS BIGINT)",
+    "impressions": f"TRY_CAST({_t('impressions')} AS BIGINT)",
+    "engagement_score": f"TRY_CAST({_t('engagement_score')} AS INTEGER)",
+    "customer_segment": f"NULLIF({_t('customer_segment')}, '')",
+    "date": f"TRY_CAST(try_strptime({_t('date')}, '%Y-%m-%d') AS DATE)",
+}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One row fault.
+
+    Attributes:
+        reason_code: the quarantine reason code.
+        column: the contract column the fault is about (as in the source header).
+        condition: SQL that is true when the row has this fault; it may use the raw row
+            ``r`` and the typed values ``v_<name>``.
+        message: SQL for the readable message.
+    """
+
+    reason_code: str
+    column: str
+    condition: str
+    message: str
+
+
+def _sql_text(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _quoted(raw: str) -> str:
+    return f"'''' || r.{raw} || ''''"
+
+
+def _missing(source: str, raw: str) -> Check:
+    return Check("missing_value", source, f"{_t(raw)} = ''", f"'{source} is empty'")
+
+
+def _unparseable(code: str, source: str, raw: str, typed: str, what: str) -> Check:
+    return Check(
+        code,
+        source,
+        f"v_{typed} IS NULL AND {_t(raw)} <> ''",
+        f"'{source} ' || {_quoted(raw)} || ' is not {_sql_text(what)}'",
+    )
+
+
+def _negative(source: str, typed: str) -> Check:
+    return Check(
+        "negative_value",
+        source,
+        f"v_{typed} < 0",
+        f"'{source} is negative (' || CAST(v_{typed} AS VARCHAR) || ')'",
+    )
+
+
+REQUIRED = (
+    ("Campaign_ID", "campaign_id"),
+    ("Channel_Used", "channel_used"),
+    ("Acquisition_Cost", "acquisition_cost"),
+    ("Conversion_Rate", "conversion_rate"),
+    ("ROI", "roi"),
+    ("Clicks", "clicks"),
+    ("Impressions", "impressions"),
+    ("Date", "date"),
+)
+
+CHECKS: tuple[Check, ...] = (
+    *(_missing(source, raw) for source, raw in REQUIRED),
+    _unparseable("bad_number", "Campaign_ID", "campaign_id", "campaign_id", "a whole number"),
+    _unparseable("bad_money", "Acquisition_Cost", "acquisition_cost", "spend", "a money amount"),
+    _unparseable("bad_date", "Date", "date", "date", "an ISO date (YYYY-MM-DD)"),
+    _unparseable("bad_number", "Conversion_Rate", "conversion_rate", "conversion_rate", "a number"),
+    _unparseable("bad_number", "ROI", "roi", "roi", "a number"),
+    _unparseable("bad_number", "Clicks", "clicks", "clicks", "a whole number"),
+    _unparseable("bad_number", "Impressions", "impressions", "impressions", "a whole number"),
+    _unparseable("bad_number", "Duration", "duration", "duration_days", "a duration ('30 days')"),
+    _unparseable(
+        "bad_number", "Engagement_Score", "engagement_score", "engagement_score", "a whole number"
+    ),
+    _negative("Acquisition_Cost", "spend"),
+    _negative("Clicks", "clicks"),
+    _negative("Impressions", "impressions"),
+    Check(
+        "out_of_range",
+        "Conversion_Rate",
+        "v_conversion_rate > 1 OR v_conversion_rate < 0",
+        "'Conversion_Rate ' || CAST(v_conversion_rate AS VARCHAR) || ' is outside 0 to 1'",
+    ),
+    Check(
+        "clicks_exceed_impressions",
+        "Clicks",
+        "v_clicks > v_impressions",
+        "'Clicks (' || CAST(v_clicks AS VARCHAR) || ') exceed Impressions (' "
+        "|| CAST(v_impressions AS VARCHAR) || ')'",
+    ),
+)
+
+
+def typed_select_sql(prefix: str = "v_") -> str:
+    """SQL select-list items typing every raw column of ``r`` (``expr AS <prefix><name>``)."""
+    return ",\n    ".join(f"{sql} AS {prefix}{name}" for name, sql in PARSERS.items())
+
+
+def check_index_sql() -> str:
+    """A CASE giving the 1-based index of the first failing check, NULL when the row is clean."""
+    whens = " ".join(f"WHEN {c.condition} THEN {i}" for i, c in enumerate(CHECKS, start=1))
+    return f"CASE {whens} END"
+
+
+def check_field_sql(field: str) -> str:
+    """A CASE mapping a check index ``check_idx`` to that check's ``field`` as SQL."""
+    whens = []
+    for i, check in enumerate(CHECKS, start=1):
+        value = getattr(check, field)
+        sql = value if field == "message" else "'" + value.replace("'", "''") + "'"
+        whens.append(f"WHEN {i} THEN {sql}")
+    return f"CASE check_idx {' '.join(whens)} END"

@@ -1,0 +1,215 @@
+"""One small connection wrapper over DuckDB, SQLite and PostgreSQL.
+
+SQL is written once in DuckDB's dialect with ``?`` placeholders and compiled for the engine
+(:func:`mci.warehouse.sql.compile_sql`); values always travel as parameters.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "w.duckdb"
+    >>> with connect(f"duckdb:///{path}") as wh:
+    ...     wh.query("SELECT ? + 1 AS answer", [41])
+    (['answer'], [(42,)])
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from mci.config import DbUrl, parse_db_url, resolve_db_url
+from mci.warehouse.dialects import DIALECTS, Dialect
+from mci.warehouse.sql import compile_sql
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be opened or used as asked."""
+
+
+class Warehouse:
+    """A connection to one warehouse, with the engine's quirks hidden.
+
+    Use :func:`connect` to open one.
+
+    Attributes:
+        dialect: the engine's flags.
+        url: the parsed database URL.
+        read_only: whether the connection refuses writes.
+        raw: the driver's own connection (DuckDB, sqlite3 or psycopg).
+    """
+
+    def __init__(self, dialect: Dialect, url: DbUrl, raw: Any, read_only: bool) -> None:
+        self.dialect = dialect
+        self.url = url
+        self.raw = raw
+        self.read_only = read_only
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def engine(self) -> str:
+        """The engine name: ``duckdb``, ``sqlite`` or ``postgresql``."""
+        return self.dialect.name
+
+    def close(self) -> None:
+        """Closes the connection."""
+        self.raw.close()
+
+    def sql(self, sql: str) -> str:
+        """Compiles DuckDB-dialect SQL for this engine."""
+        return compile_sql(sql, self.dialect)
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        """Runs one statement (compiled for the engine) and returns the driver's cursor."""
+        return self.execute_native(self.sql(sql), params)
+
+    def execute_native(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        """Runs one statement already written in the engine's own dialect."""
+        if self.engine == "duckdb":
+            return self.raw.execute(sql, list(params) if params is not None else None)
+        cursor = self.raw.cursor()
+        cursor.execute(sql, tuple(params) if params is not None else ())
+        return cursor
+
+    def query(
+        self, sql: str, params: Sequence[Any] | None = None, *, native: bool = False
+    ) -> tuple[list[str], list[tuple[Any, ...]]]:
+        """Runs a query and returns its column names and rows."""
+        cursor = self.execute_native(sql, params) if native else self.execute(sql, params)
+        columns = [d[0] for d in cursor.description] if cursor.description else []
+        return columns, [tuple(r) for r in cursor.fetchall()]
+
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        """Runs a query and returns the first column of its first row (or ``None``)."""
+        _, rows = self.query(sql, params)
+        return rows[0][0] if rows else None
+
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> int:
+        """Bulk-inserts rows inside the current transaction; returns the number inserted.
+
+        PostgreSQL uses ``COPY``; the embedded engines use batched ``executemany``.
+        """
+        column_list = ", ".join(columns)
+        if self.engine == "postgresql":
+            count = 0
+            with (
+                self.raw.cursor() as cursor,
+                cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+                    count += 1
+            return count
+        marks = ", ".join([self.dialect.placeholder] * len(columns))
+        statement = f"INSERT INTO {table} ({column_list}) VALUES ({marks})"  # noqa: S608 - identifiers are ours
+        cursor = self.raw.cursor()
+        count = 0
+        batch: list[Sequence[Any]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= max(self.dialect.bulk_rows, 1):
+                cursor.executemany(statement, batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            cursor.executemany(statement, batch)
+            count += len(batch)
+        return count
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Warehouse]:
+        """Runs the block in one transaction: all of it commits, or none of it."""
+        self.execute_native("BEGIN")
+        try:
+            yield self
+        except BaseException:
+            self.execute_native("ROLLBACK")
+            raise
+        self.execute_native("COMMIT")
+
+    def table_exists(self, name: str) -> bool:
+        """Whether a table or view of that name exists."""
+        if self.engine == "sqlite":
+            sql = "SELECT count(*) FROM sqlite_master WHERE name = ?"
+            return bool(self.query(sql, [name], native=True)[1][0][0])
+        sql = (
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = "
+            f"{self.dialect.placeholder}"
+        )
+        return bool(self.query(sql, [name], native=True)[1][0][0])
+
+
+def _open_duckdb(path: Path, read_only: bool) -> Any:
+    import duckdb
+
+    if read_only:
+        return duckdb.connect(str(path), read_only=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return duckdb.connect(str(path))
+
+
+def _open_sqlite(path: Path, read_only: bool) -> Any:
+    import sqlite3
+
+    if read_only:
+        raw = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        raw = sqlite3.connect(str(path), isolation_level=None)
+        raw.execute("PRAGMA journal_mode=WAL")
+    raw.execute("PRAGMA foreign_keys=ON")
+    return raw
+
+
+def _open_postgresql(url: str, read_only: bool) -> Any:
+    import psycopg
+
+    raw = psycopg.connect(url, autocommit=True)
+    if read_only:
+        raw.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+    return raw
+
+
+def connect(url: str | None = None, *, read_only: bool = False) -> Warehouse:
+    """Opens the warehouse at ``url`` (``--db``, else ``MCI_DB_URL``, else the default).
+
+    Args:
+        url: a database URL; ``None`` resolves it from the environment.
+        read_only: open a connection that refuses writes (for queries and the dashboard).
+
+    Returns:
+        The open warehouse.
+
+    Raises:
+        WarehouseError: a read-only open of an embedded file that does not exist, or a
+            connection failure (the message never contains a password).
+    """
+    parsed = parse_db_url(resolve_db_url(url))
+    dialect = DIALECTS[parsed.engine]
+    try:
+        if parsed.engine == "postgresql":
+            raw = _open_postgresql(parsed.url, read_only)
+        else:
+            path = Path(parsed.path)
+            if read_only and not path.exists():
+                raise WarehouseError(
+                    f"no warehouse at {path}: load data first with `mci ingest FILE --db "
+                    f"{parsed.url}`"
+                )
+            opener = _open_duckdb if parsed.engine == "duckdb" else _open_sqlite
+            raw = opener(path, read_only)
+    except WarehouseError:
+        raise
+    except Exception as exc:  # driver errors differ per engine; report them uniformly
+        message = str(exc)
+        if parsed.engine == "postgresql":
+            message = message.replace(parsed.url, parsed.redacted())
+        raise WarehouseError(f"cannot open {parsed.redacted()}: {message}") from exc
+    return Warehouse(dialect, parsed, raw, read_only)

@@ -1,0 +1,1 @@
+"""Shared helpers for the test suite (real services started for the test session)."""
