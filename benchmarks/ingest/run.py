@@ -1,0 +1,629 @@
+"""Ingest benchmark: the original pandas + SQLite pipeline against ``mci ingest``.
+
+Usage::
+
+    .venv/bin/python benchmarks/ingest/run.py [--sizes 200000,2000000] [--with-20m]
+        [--repeat N] [--baseline-repeat N] [--skip-baseline] [--skip-mci] ...
+
+For every size it makes (once) a synthetic export with ``mci generate --rows N --seed 42``,
+then runs, as whole processes and on a fresh database every time:
+
+* the baseline, ``original_pipeline.py EXPORT original_N.sqlite`` (pandas read_csv, clean,
+  ``to_sql`` into SQLite, four views, every view read back), ``--baseline-repeat`` times;
+* the candidate, ``mci ingest EXPORT --db duckdb:///.../bench_N.duckdb --json``,
+  ``--repeat`` times;
+
+and prints wall time (best and median), peak memory of the process tree, the ratios
+baseline / mci, and PASS / MISS for each target. Results also go to
+``benchmarks/out/ingest_results.json``. It is a report, not a test: the exit code is 0 even
+when a target is missed, and 1 only when something crashed (a run failed, timed out or an
+export could not be made).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _harness import (
+    GB,
+    MB,
+    Comparison,
+    Summary,
+    print_comparisons,
+    print_table,
+    repeat,
+    warm_file,
+)
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+ORIGINAL = HERE / "original_pipeline.py"
+TWENTY_MILLION = 20_000_000
+
+
+@dataclass(frozen=True)
+class Target:
+    """A promise the benchmark checks.
+
+    Attributes:
+        name: Short identifier.
+        rows: The export size it applies to.
+        description: What must hold, in words.
+        check: Given the size's comparison, returns (actual value as text, held?) or ``None``
+            when it cannot be judged (size not run, baseline skipped, a run failed).
+    """
+
+    name: str
+    rows: int
+    description: str
+    check: Callable[[Comparison], tuple[str, bool] | None]
+
+
+def _speed_at_least(factor: float) -> Callable[[Comparison], tuple[str, bool] | None]:
+    def check(c: Comparison) -> tuple[str, bool] | None:
+        ratio = c.speed_ratio
+        return None if ratio is None else (f"{ratio:.1f}x", ratio >= factor)
+
+    return check
+
+
+def _mci_peak_below(limit: int) -> Callable[[Comparison], tuple[str, bool] | None]:
+    def check(c: Comparison) -> tuple[str, bool] | None:
+        if not c.candidate.ok:
+            return None
+        peak = c.candidate.peak_rss_bytes
+        return f"{peak / MB:,.0f} MB", peak < limit
+
+    return check
+
+
+def _mci_time_below(seconds: float) -> Callable[[Comparison], tuple[str, bool] | None]:
+    def check(c: Comparison) -> tuple[str, bool] | None:
+        if not c.candidate.ok:
+            return None
+        median = c.candidate.median_s
+        return f"{median:.1f} s (median)", median < seconds
+
+    return check
+
+
+TARGETS: tuple[Target, ...] = (
+    Target("speed_200k", 200_000, "mci >= 10x faster than the original", _speed_at_least(10)),
+    Target("speed_2m", 2_000_000, "mci >= 15x faster than the original", _speed_at_least(15)),
+    Target("memory_2m", 2_000_000, "mci peak memory < 1 GB", _mci_peak_below(1 * GB)),
+    Target("time_20m", TWENTY_MILLION, "mci alone < 60 s", _mci_time_below(60)),
+    Target("memory_20m", TWENTY_MILLION, "mci peak memory < 2 GB", _mci_peak_below(2 * GB)),
+)
+
+
+def parse_size(text: str) -> int:
+    """Parse a row count such as ``200000``, ``200_000``, ``200k`` or ``2m``.
+
+    Args:
+        text: The size as written on the command line.
+
+    Returns:
+        The number of rows.
+
+    Raises:
+        argparse.ArgumentTypeError: If it is not a positive row count.
+    """
+    raw = text.strip().lower().replace("_", "")
+    scale = {"k": 1_000, "m": 1_000_000}.get(raw[-1:], 1)
+    digits = raw[:-1] if scale != 1 else raw
+    try:
+        value = int(float(digits) * scale)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a row count: {text!r}") from exc
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"not a positive row count: {text!r}")
+    return value
+
+
+def parse_sizes(text: str) -> list[int]:
+    """Parse a comma-separated list of row counts.
+
+    Args:
+        text: For example ``200000,2000000`` or ``200k,2m``.
+
+    Returns:
+        The row counts, in the order given, without repeats.
+    """
+    sizes: list[int] = []
+    for part in text.split(","):
+        if part.strip() and (size := parse_size(part)) not in sizes:
+            sizes.append(size)
+    return sizes
+
+
+def label(rows: int) -> str:
+    """Short label for a row count (``200k``, ``2M``, ``20M``).
+
+    Args:
+        rows: The row count.
+
+    Returns:
+        The label.
+    """
+    if rows % 1_000_000 == 0:
+        return f"{rows // 1_000_000}M"
+    if rows % 1_000 == 0:
+        return f"{rows // 1_000}k"
+    return str(rows)
+
+
+def find_mci(explicit: str | None) -> str | None:
+    """Locate the ``mci`` command.
+
+    Args:
+        explicit: A path given with ``--mci``.
+
+    Returns:
+        The command path, or ``None`` if there is none.
+    """
+    if explicit:
+        return explicit
+    venv_mci = REPO / ".venv" / "bin" / "mci"
+    if venv_mci.exists():
+        return str(venv_mci)
+    return shutil.which("mci")
+
+
+def _unlink(*paths: Path) -> None:
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def ensure_export(
+    mci: str | None, rows: int, seed: int, out_dir: Path, export_dir: Path | None, regenerate: bool
+) -> Path:
+    """Return the export for ``rows``, generating it with ``mci generate`` if needed.
+
+    A generated export is reused on later runs when its side-car ``.meta.json`` says it was
+    made with the same rows and seed and the file is unchanged in size.
+
+    Args:
+        mci: The ``mci`` command (needed only to generate).
+        rows: Number of rows.
+        seed: Generator seed.
+        out_dir: Where generated exports live.
+        export_dir: Use ``export_dir/export_{rows}.csv`` as is instead of generating.
+        regenerate: Generate even if a matching export exists.
+
+    Returns:
+        The export's path.
+
+    Raises:
+        RuntimeError: If the export does not exist and cannot be generated.
+    """
+    if export_dir is not None:
+        path = export_dir / f"export_{rows}.csv"
+        if not path.exists():
+            raise RuntimeError(f"{path} does not exist (--export-dir)")
+        return path
+    path = out_dir / f"export_{rows}.csv"
+    meta_path = path.with_name(path.name + ".meta.json")
+    if path.exists() and meta_path.exists() and not regenerate:
+        with contextlib.suppress(ValueError, OSError):
+            meta = json.loads(meta_path.read_text())
+            if (
+                meta.get("rows") == rows
+                and meta.get("seed") == seed
+                and meta.get("bytes") == path.stat().st_size
+            ):
+                return path
+    if mci is None:
+        raise RuntimeError("mci not found (install the package or pass --mci) to generate")
+    _unlink(path, meta_path)
+    cmd = [mci, "generate", "--rows", str(rows), "--seed", str(seed), "--out", str(path)]
+    print(f"generating {path.name}: {' '.join(cmd)}", flush=True)
+    started = dt.datetime.now(dt.UTC)
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
+    if proc.returncode != 0 or not path.exists():
+        raise RuntimeError(
+            f"mci generate failed (exit {proc.returncode}): {proc.stderr.strip()[-2000:]}"
+        )
+    meta = {
+        "rows": rows,
+        "seed": seed,
+        "bytes": path.stat().st_size,
+        "cmd": cmd,
+        "generated_at": started.isoformat(timespec="seconds"),
+    }
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+    return path
+
+
+def last_json_line(text: str) -> Any:
+    """Parse the last non-empty line of a process's stdout as JSON.
+
+    Args:
+        text: The captured stdout.
+
+    Returns:
+        The parsed value, or ``None`` if the last line is not JSON.
+    """
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        return None
+    try:
+        return json.loads(lines[-1])
+    except ValueError:
+        return None
+
+
+def _progress(name: str, size: str, summary: Summary) -> None:
+    for i, run in enumerate(summary.runs, 1):
+        state = "ok" if run.ok else ("TIMEOUT" if run.timed_out else f"EXIT {run.returncode}")
+        print(
+            f"  [{size}] {name} run {i}/{len(summary.runs)}: {run.wall_s:7.2f} s, "
+            f"peak {run.peak_rss_bytes / MB:8,.0f} MB ({state})",
+            flush=True,
+        )
+        if not run.ok:
+            tail = run.stderr.strip().splitlines()[-15:]
+            print("\n".join(f"      | {line}" for line in tail), flush=True)
+
+
+def _check_rows(size: str, record: dict[str, Any]) -> None:
+    """Say so when the baseline and mci did not load the same number of rows.
+
+    Args:
+        size: The case label.
+        record: The case record, with the parsed JSON summaries of both contenders.
+    """
+    loaded: dict[str, Any] = {}
+    for name in ("baseline", "mci"):
+        reports = record.get(f"{name}_report") or [None]
+        if isinstance(reports[0], dict):
+            loaded[name] = reports[0].get("rows_loaded")
+    record["rows_loaded"] = loaded
+    if len(loaded) == 2 and loaded["baseline"] != loaded["mci"]:
+        print(
+            f"  [{size}] note: rows loaded differ: original {loaded['baseline']}, "
+            f"mci {loaded['mci']} (the two did not do the same work)",
+            flush=True,
+        )
+
+
+def machine_info() -> dict[str, Any]:
+    """Describe the machine and the software versions the numbers depend on.
+
+    Returns:
+        Plain data for the results file.
+    """
+    info: dict[str, Any] = {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+    }
+    try:
+        import psutil
+
+        info["memory_total_bytes"] = psutil.virtual_memory().total
+    except ImportError:
+        info["memory_total_bytes"] = None
+        info["note"] = "psutil missing: peak memory is ru_maxrss only (largest single process)"
+    for dist in ("mci", "duckdb", "pandas", "pyarrow", "numpy", "psutil"):
+        try:
+            info[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            info[dist] = None
+    git = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+    )
+    info["git_commit"] = git.stdout.strip() if git.returncode == 0 else None
+    return info
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the command-line parser.
+
+    Returns:
+        The parser.
+    """
+    p = argparse.ArgumentParser(
+        description="Ingest benchmark: original pandas + SQLite pipeline vs mci ingest."
+    )
+    p.add_argument(
+        "--sizes",
+        type=parse_sizes,
+        default=[200_000, 2_000_000],
+        help="comma-separated row counts (default 200000,2000000; 200k, 2m work)",
+    )
+    p.add_argument(
+        "--with-20m",
+        action="store_true",
+        help="also run mci alone at 20,000,000 rows (the baseline is too slow there)",
+    )
+    p.add_argument("--repeat", type=int, default=3, help="mci runs per size (default 3)")
+    p.add_argument(
+        "--baseline-repeat", type=int, default=1, help="baseline runs per size (default 1)"
+    )
+    p.add_argument(
+        "--baseline-max-rows",
+        type=parse_size,
+        default=2_000_000,
+        help="skip the baseline above this many rows (default 2000000)",
+    )
+    p.add_argument(
+        "--baseline-via-clean-csv",
+        action="store_true",
+        help="baseline keeps the original's clean-CSV hand-off between its notebook "
+        "and loader (slower; off by default)",
+    )
+    p.add_argument("--skip-baseline", action="store_true", help="run mci only")
+    p.add_argument(
+        "--skip-mci", action="store_true", help="run the baseline only (e.g. to check the harness)"
+    )
+    p.add_argument("--seed", type=int, default=42, help="generator seed (default 42)")
+    p.add_argument(
+        "--out-dir",
+        type=Path,
+        default=REPO / "benchmarks" / "out",
+        help="exports, databases and results (default benchmarks/out)",
+    )
+    p.add_argument(
+        "--export-dir",
+        type=Path,
+        default=None,
+        help="use DIR/export_N.csv as they are instead of generating exports",
+    )
+    p.add_argument("--regenerate", action="store_true", help="generate exports even if present")
+    p.add_argument("--mci", default=None, help="the mci command (default .venv/bin/mci)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=1800.0,
+        help="kill a run after this many seconds (default 1800)",
+    )
+    p.add_argument(
+        "--interval", type=float, default=0.01, help="seconds between memory samples (default 0.01)"
+    )
+    return p
+
+
+@dataclass
+class CaseResult:
+    """What one export size produced.
+
+    Attributes:
+        rows: The export size.
+        record: Plain data for the results file.
+        comparison: Baseline vs mci, when mci ran.
+        crashes: What went wrong, in words (empty when everything ran).
+    """
+
+    rows: int
+    record: dict[str, Any]
+    comparison: Comparison | None = None
+    crashes: list[str] = field(default_factory=list)
+
+
+def run_case(rows: int, args: argparse.Namespace, mci: str | None, out_dir: Path) -> CaseResult:
+    """Make (or reuse) the export for one size, then measure the baseline and mci on it.
+
+    Args:
+        rows: The export size.
+        args: The parsed command line.
+        mci: The ``mci`` command, or ``None`` if there is none.
+        out_dir: Where exports, databases and results go.
+
+    Returns:
+        The case's measurements.
+    """
+    size = label(rows)
+    result = CaseResult(rows, {"rows": rows, "label": size})
+    record = result.record
+    try:
+        export_dir = None if args.export_dir is None else args.export_dir.resolve()
+        export = ensure_export(mci, rows, args.seed, out_dir, export_dir, args.regenerate)
+    except RuntimeError as exc:
+        print(f"[{size}] no export: {exc}", flush=True)
+        record["error"] = str(exc)
+        result.crashes.append(f"{size}: export: {exc}")
+        return result
+    load1 = os.getloadavg()[0]
+    record.update(export=str(export), export_bytes=export.stat().st_size, load_avg_1m=load1)
+    print(f"[{size}] {export} ({export.stat().st_size / MB:,.0f} MB)", flush=True)
+    if load1 > 0.5:
+        print(f"  warning: load average {load1:.2f}: other work is running, times are noisy")
+    measure_opts: dict[str, Any] = {"cwd": REPO, "timeout": args.timeout, "interval": args.interval}
+
+    baseline: Summary | None = None
+    if not args.skip_baseline and rows <= args.baseline_max_rows:
+        db = out_dir / f"original_{rows}.sqlite"
+        cmd = [sys.executable, str(ORIGINAL), str(export), str(db)]
+        if args.baseline_via_clean_csv:
+            cmd.append("--via-clean-csv")
+
+        def fresh_sqlite() -> None:
+            _unlink(db, Path(f"{db}-journal"), Path(f"{db}-wal"), db.with_suffix(".clean.csv"))
+            warm_file(export)
+
+        baseline = repeat(
+            "original", cmd, args.baseline_repeat, before_each=fresh_sqlite, **measure_opts
+        )
+        _unlink(db)
+        _progress("original", size, baseline)
+        record["baseline"] = baseline.to_json()
+        record["baseline_report"] = [last_json_line(r.stdout) for r in baseline.runs]
+        if not baseline.ok:
+            result.crashes.append(f"{size}: the original pipeline failed")
+
+    if args.skip_mci or mci is None:
+        return result
+    duck = out_dir / f"bench_{rows}.duckdb"
+    cmd = [mci, "ingest", str(export), "--db", f"duckdb:///{duck}", "--json"]
+
+    def fresh_duckdb() -> None:
+        _unlink(duck, Path(f"{duck}.wal"))
+        warm_file(export)
+
+    candidate = repeat("mci", cmd, args.repeat, before_each=fresh_duckdb, **measure_opts)
+    _progress("mci", size, candidate)
+    record["mci"] = candidate.to_json()
+    record["mci_report"] = [last_json_line(r.stdout) for r in candidate.runs]
+    if not candidate.ok:
+        result.crashes.append(f"{size}: mci ingest failed")
+    _check_rows(size, record)
+    result.comparison = Comparison(size, baseline, candidate)
+    record["speed_ratio"] = result.comparison.speed_ratio
+    record["memory_ratio"] = result.comparison.memory_ratio
+    return result
+
+
+def evaluate_targets(
+    comparisons: dict[int, Comparison], sizes: Sequence[int]
+) -> list[dict[str, Any]]:
+    """Judge every target whose size was asked for.
+
+    Args:
+        comparisons: Baseline vs mci per export size.
+        sizes: The sizes asked for.
+
+    Returns:
+        One record per target: name, rows, description, actual, status (PASS, MISS or N/A).
+    """
+    verdicts: list[dict[str, Any]] = []
+    for target in TARGETS:
+        if target.rows not in sizes:
+            continue
+        comparison = comparisons.get(target.rows)
+        verdict = None if comparison is None else target.check(comparison)
+        if verdict is None:
+            status, actual = "N/A", "not measured"
+        else:
+            actual, held = verdict
+            status = "PASS" if held else "MISS"
+        verdicts.append(
+            {
+                "name": target.name,
+                "rows": target.rows,
+                "description": target.description,
+                "actual": actual,
+                "status": status,
+            }
+        )
+    return verdicts
+
+
+def print_report(
+    cases: Sequence[CaseResult], verdicts: Sequence[dict[str, Any]], *, skip_mci: bool
+) -> None:
+    """Print the comparison table (or the baseline alone) and the targets.
+
+    Args:
+        cases: Every case that ran.
+        verdicts: The targets, from :func:`evaluate_targets`.
+        skip_mci: Whether mci was left out on purpose.
+    """
+    comparisons = [c.comparison for c in cases if c.comparison is not None]
+    print()
+    if comparisons:
+        print_comparisons(
+            comparisons,
+            title="Ingest: original (pandas + SQLite) vs mci ingest (DuckDB)",
+            baseline_name="original",
+            candidate_name="mci",
+        )
+    elif skip_mci:
+        rows = [
+            [
+                c.record["label"],
+                f"{c.record['baseline']['median_s']:.2f}",
+                f"{c.record['baseline']['peak_rss_bytes'] / MB:,.0f}",
+            ]
+            for c in cases
+            if c.record.get("baseline", {}).get("ok")
+        ]
+        print_table(
+            ["case", "original median s", "original peak MB"],
+            rows,
+            title="Ingest: original pipeline only",
+        )
+    if verdicts:
+        print()
+        print_table(
+            ["status", "size", "target", "actual"],
+            [[v["status"], label(v["rows"]), v["description"], v["actual"]] for v in verdicts],
+            title="Targets",
+        )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark, print the report and write the results file.
+
+    Args:
+        argv: Arguments (without the program name); ``sys.argv[1:]`` when ``None``.
+
+    Returns:
+        0 when everything ran (targets may still be missed); 1 when something crashed.
+    """
+    args = build_parser().parse_args(argv)
+    sizes = list(args.sizes)
+    if args.with_20m and TWENTY_MILLION not in sizes:
+        sizes.append(TWENTY_MILLION)
+    out_dir: Path = args.out_dir.resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    mci = find_mci(args.mci)
+    started = dt.datetime.now(dt.UTC)
+
+    crashes: list[str] = []
+    if mci is None and not args.skip_mci:
+        crashes.append("mci command not found (install the package or pass --mci)")
+    cases = [run_case(rows, args, mci, out_dir) for rows in sizes]
+    for case in cases:
+        crashes.extend(case.crashes)
+    comparisons = {c.rows: c.comparison for c in cases if c.comparison is not None}
+    verdicts = evaluate_targets(comparisons, sizes)
+    print_report(cases, verdicts, skip_mci=args.skip_mci)
+
+    results = {
+        "benchmark": "ingest",
+        "started_at": started.isoformat(timespec="seconds"),
+        "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine_info(),
+        "settings": {
+            "sizes": sizes,
+            "seed": args.seed,
+            "repeat": args.repeat,
+            "baseline_repeat": args.baseline_repeat,
+            "baseline_max_rows": args.baseline_max_rows,
+            "baseline_via_clean_csv": args.baseline_via_clean_csv,
+            "mci": mci,
+            "timing": "wall time of the whole process; ratios and targets use the medians",
+            "memory": "peak RSS of the process tree, max over runs: the larger of the sampled "
+            "sum over the tree and the largest per-process VmHWM",
+        },
+        "cases": [c.record for c in cases],
+        "targets": verdicts,
+        "crashed": crashes,
+    }
+    results_path = out_dir / "ingest_results.json"
+    results_path.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"\nresults: {results_path}")
+    if crashes:
+        print("\nsomething crashed:\n" + "\n".join(f"  - {c}" for c in crashes))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
