@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,18 +25,20 @@ app = typer.Typer(
 
 DbOption = Annotated[
     str | None,
-    typer.Option("--db", help="Database URL (else MCI_DB_URL, else duckdb:///data/ads_analytics.duckdb)."),
+    typer.Option(
+        "--db", help="Database URL (else MCI_DB_URL, else duckdb:///data/ads_analytics.duckdb)."
+    ),
 ]
 
 
-class Profile(str, Enum):
+class Profile(StrEnum):
     """Generator profiles."""
 
     planted = "planted"
     noise = "noise"
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     """Output formats of ``mci query``."""
 
     table = "table"
@@ -56,9 +58,15 @@ def generate(
     days: Annotated[int, typer.Option(min=1, help="Days covered.")] = 365,
     start: Annotated[str, typer.Option(help="First date (ISO).")] = "2021-01-01",
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same file.")] = 0,
-    profile: Annotated[Profile, typer.Option(help="planted structure, or the real export's noise.")] = Profile.planted,
-    dirty: Annotated[float, typer.Option(min=0.0, max=0.5, help="Fraction of rows with planted faults.")] = 0.0,
-    truth: Annotated[Path | None, typer.Option(help="Write what was planted to this JSON file.")] = None,
+    profile: Annotated[
+        Profile, typer.Option(help="planted structure, or the real export's noise.")
+    ] = Profile.planted,
+    dirty: Annotated[
+        float, typer.Option(min=0.0, max=0.5, help="Fraction of rows with planted faults.")
+    ] = 0.0,
+    truth: Annotated[
+        Path | None, typer.Option(help="Write what was planted to this JSON file.")
+    ] = None,
 ) -> None:
     """Write a synthetic export in the source format, with its planted truth."""
     from mci.datagen import generate as run_generate
@@ -68,8 +76,16 @@ def generate(
     except ValueError:
         _fail(f"--start {start!r} is not an ISO date (YYYY-MM-DD)", 2)
     try:
-        run_generate(out, rows=rows, days=days, start=start_date, seed=seed,
-                     profile=profile.value, dirty=dirty, truth=truth)
+        run_generate(
+            out,
+            rows=rows,
+            days=days,
+            start=start_date,
+            seed=seed,
+            profile=profile.value,
+            dirty=dirty,
+            truth=truth,
+        )
     except ValueError as exc:
         _fail(str(exc), 2)
     typer.echo(f"wrote {rows:,} rows to {out}" + (f" and the truth to {truth}" if truth else ""))
@@ -79,9 +95,15 @@ def generate(
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Export files (.csv or .parquet).")],
     db: DbOption = None,
-    rename: Annotated[list[str] | None, typer.Option(help="Map a renamed header: OLD=NEW (repeatable).")] = None,
-    replace: Annotated[bool, typer.Option(help="Reload files loaded before, replacing their rows.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary as the last line.")] = False,
+    rename: Annotated[
+        list[str] | None, typer.Option(help="Map a renamed header: OLD=NEW (repeatable).")
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option(help="Reload files loaded before, replacing their rows.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON summary as the last line.")
+    ] = False,
 ) -> None:
     """Validate, clean and load exports; faulty rows go to quarantine with a reason."""
     from mci.ingest.errors import IngestError
@@ -101,8 +123,10 @@ def ingest(
         _fail(str(exc))
     for result in results:
         if result.status == "unchanged":
-            typer.echo(f"{result.source}: already loaded as load {result.load_id} (same sha256); "
-                       "nothing to do (use --replace to reload)")
+            typer.echo(
+                f"{result.source}: already loaded as load {result.load_id} (same sha256); "
+                "nothing to do (use --replace to reload)"
+            )
             continue
         typer.echo(
             f"{result.source}: load {result.load_id}: {result.rows_read:,} read, "
@@ -142,7 +166,9 @@ def quality(
 def query(
     sql: Annotated[str, typer.Argument(help="One read-only SQL statement.")],
     db: DbOption = None,
-    output: Annotated[OutputFormat, typer.Option("--format", help="table, csv or json.")] = OutputFormat.table,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="table, csv or json.")
+    ] = OutputFormat.table,
 ) -> None:
     """Run one read-only SQL statement; statements that write are refused."""
     from mci.warehouse.connection import WarehouseError

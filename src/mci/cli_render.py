@@ -20,8 +20,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def render_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str,
-                out: IO[str]) -> None:
+def render_rows(
+    columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str, out: IO[str]
+) -> None:
     """Writes rows as a rich table, CSV (with a header row) or JSON (a list of objects)."""
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
@@ -50,13 +51,30 @@ def render_quality(report: QualityReport) -> None:
     if not report.loads:
         console.print("No loads yet: load an export with `mci ingest FILE`.")
         return
-    loads = Table("load", "source", "read", "loaded", "quarantined", "duplicate", "outliers",
-                  "status", "finished", title="Loads")
+    loads = Table(
+        "load",
+        "source",
+        "read",
+        "loaded",
+        "quarantined",
+        "duplicate",
+        "outliers",
+        "status",
+        "finished",
+        title="Loads",
+    )
     for load in report.loads:
-        loads.add_row(str(load["load_id"]), str(load["source"]), f"{load['rows_read']:,}",
-                      f"{load['rows_loaded']:,}", f"{load['rows_quarantined']:,}",
-                      f"{load['rows_duplicate']:,}", f"{load['rows_outlier']:,}",
-                      str(load["status"]), str(load["finished_at"])[:19])
+        loads.add_row(
+            str(load["load_id"]),
+            str(load["source"]),
+            f"{load['rows_read']:,}",
+            f"{load['rows_loaded']:,}",
+            f"{load['rows_quarantined']:,}",
+            f"{load['rows_duplicate']:,}",
+            f"{load['rows_outlier']:,}",
+            str(load["status"]),
+            str(load["finished_at"])[:19],
+        )
     console.print(loads)
     totals = report.totals
     console.print(
@@ -70,8 +88,13 @@ def render_quality(report: QualityReport) -> None:
         console.print(reasons)
         samples = Table("load", "line", "reason", "message", "raw text", title="Sample rows")
         for s in report.samples:
-            samples.add_row(str(s["load_id"]), str(s["line_no"]), str(s["reason_code"]),
-                            str(s["reason_message"]), str(s["raw_text"])[:80])
+            samples.add_row(
+                str(s["load_id"]),
+                str(s["line_no"]),
+                str(s["reason_code"]),
+                str(s["reason_message"]),
+                str(s["raw_text"])[:80],
+            )
         console.print(samples)
     else:
         console.print("Quarantine is empty.")

@@ -31,8 +31,9 @@ def _has_rows(url: str) -> bool:
         return bool(wh.scalar("SELECT count(*) FROM campaign_performance"))
 
 
-def build_demo(db: str | None = None, *, rows: int = 200_000,
-               echo: Callable[[str], Any] = lambda _: None) -> str:
+def build_demo(
+    db: str | None = None, *, rows: int = 200_000, echo: Callable[[str], Any] = lambda _: None
+) -> str:
     """Generates and loads a planted export unless the warehouse already holds data.
 
     Args:

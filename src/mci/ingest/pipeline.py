@@ -15,12 +15,13 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,8 +71,16 @@ class LoadResult:
 
     def summary(self) -> dict[str, Any]:
         """The JSON summary printed by ``mci ingest --json``."""
-        keys = ("load_id", "source", "sha256", "rows_read", "rows_loaded",
-                "rows_quarantined", "rows_duplicate", "status")
+        keys = (
+            "load_id",
+            "source",
+            "sha256",
+            "rows_read",
+            "rows_loaded",
+            "rows_quarantined",
+            "rows_duplicate",
+            "status",
+        )
         data = asdict(self)
         return {key: data[key] for key in keys}
 
@@ -96,8 +105,17 @@ def _previous_load(wh: Warehouse, sha256: str) -> tuple[Any, ...] | None:
 
 def _unchanged(layout: SourceLayout, sha256: str, previous: tuple[Any, ...]) -> LoadResult:
     load_id, read, loaded, quarantined, duplicate, outlier = previous
-    return LoadResult(int(load_id), layout.path.name, sha256, int(read), int(loaded),
-                      int(quarantined), int(duplicate), int(outlier), "unchanged")
+    return LoadResult(
+        int(load_id),
+        layout.path.name,
+        sha256,
+        int(read),
+        int(loaded),
+        int(quarantined),
+        int(duplicate),
+        int(outlier),
+        "unchanged",
+    )
 
 
 def _retire_previous(wh: Warehouse, sha256: str) -> None:
@@ -115,8 +133,14 @@ def _next_load_id(wh: Warehouse) -> int:
     return int(wh.scalar("SELECT coalesce(max(load_id), 0) + 1 FROM load_log"))
 
 
-def _log_row(layout: SourceLayout, sha256: str, load_id: int, counts: LoadCounts,
-             started: dt.datetime, finished: dt.datetime) -> dict[str, Any]:
+def _log_row(
+    layout: SourceLayout,
+    sha256: str,
+    load_id: int,
+    counts: LoadCounts,
+    started: dt.datetime,
+    finished: dt.datetime,
+) -> dict[str, Any]:
     return {
         "load_id": load_id,
         "source": layout.path.name,
@@ -144,15 +168,78 @@ def _insert_log(wh: Warehouse, row: Mapping[str, Any]) -> None:
     wh.execute(f"INSERT INTO load_log ({', '.join(columns)}) VALUES ({marks})", values)  # noqa: S608
 
 
-def _result(layout: SourceLayout, sha256: str, load_id: int, counts: LoadCounts,
-            started: dt.datetime, finished: dt.datetime) -> LoadResult:
-    return LoadResult(load_id, layout.path.name, sha256, counts.rows_read, counts.rows_loaded,
-                      counts.rows_quarantined, counts.rows_duplicate, counts.rows_outlier,
-                      "loaded", counts.new_categories, (finished - started).total_seconds())
+def _result(
+    layout: SourceLayout,
+    sha256: str,
+    load_id: int,
+    counts: LoadCounts,
+    started: dt.datetime,
+    finished: dt.datetime,
+) -> LoadResult:
+    return LoadResult(
+        load_id,
+        layout.path.name,
+        sha256,
+        counts.rows_read,
+        counts.rows_loaded,
+        counts.rows_quarantined,
+        counts.rows_duplicate,
+        counts.rows_outlier,
+        "loaded",
+        counts.new_categories,
+        (finished - started).total_seconds(),
+    )
 
 
-def _load_into_duckdb(wh: Warehouse, layout: SourceLayout, sha256: str, replace: bool,
-                      progress: Any, started: dt.datetime) -> LoadResult:
+@contextlib.contextmanager
+def _as_csv(layout: SourceLayout) -> Iterator[SourceLayout]:
+    """The layout itself for CSV; for Parquet, the same rows written to a temporary CSV.
+
+    Parquet rows become CSV lines (every value as text, nulls as empty fields), so one code
+    path loads both and the raw store holds a line per row either way.
+    """
+    if layout.format == "csv":
+        yield layout
+        return
+    import duckdb
+
+    folder = Path(tempfile.mkdtemp(prefix="mci-parquet-"))
+    try:
+        target = folder / "rows.csv"
+        columns = ", ".join(
+            f"coalesce(CAST({_quote(name)} AS VARCHAR), '') AS {_quote(name)}"
+            for name in layout.header
+        )
+        con = duckdb.connect()
+        try:
+            con.execute(
+                f"COPY (SELECT {columns} FROM read_parquet(?)) TO '{_literal(str(target))}' "  # noqa: S608
+                "(HEADER true, DELIMITER ',')",
+                [str(layout.path)],
+            )
+        finally:
+            con.close()
+        yield dataclasses.replace(layout, path=target, format="csv")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _load_into_duckdb(
+    wh: Warehouse,
+    layout: SourceLayout,
+    sha256: str,
+    replace: bool,
+    progress: Any,
+    started: dt.datetime,
+) -> LoadResult:
     con = wh.raw
     _configure_duckdb(con)
     with wh.transaction():
@@ -162,14 +249,21 @@ def _load_into_duckdb(wh: Warehouse, layout: SourceLayout, sha256: str, replace:
         if previous is not None:
             _retire_previous(wh, sha256)
         load_id = _next_load_id(wh)
-        counts = Processor(con, tracked_runner(con, progress)).load(layout, load_id)
+        with _as_csv(layout) as csv_layout:
+            counts = Processor(con, tracked_runner(con, progress)).load(csv_layout, load_id)
         finished = _now()
         _insert_log(wh, _log_row(layout, sha256, load_id, counts, started, finished))
     return _result(layout, sha256, load_id, counts, started, finished)
 
 
-def _load_elsewhere(wh: Warehouse, layout: SourceLayout, sha256: str, replace: bool,
-                    progress: Any, started: dt.datetime) -> LoadResult:
+def _load_elsewhere(
+    wh: Warehouse,
+    layout: SourceLayout,
+    sha256: str,
+    replace: bool,
+    progress: Any,
+    started: dt.datetime,
+) -> LoadResult:
     """SQLite and PostgreSQL: process in a scratch DuckDB, then publish in one transaction."""
     import duckdb
 
@@ -186,7 +280,8 @@ def _load_elsewhere(wh: Warehouse, layout: SourceLayout, sha256: str, replace: b
             # Process under the id the load will most likely get; publishing re-stamps it.
             scratch_id = _next_load_id(wh)
             con.execute("BEGIN")
-            counts = Processor(con, tracked_runner(con, progress)).load(layout, scratch_id)
+            with _as_csv(layout) as csv_layout:
+                counts = Processor(con, tracked_runner(con, progress)).load(csv_layout, scratch_id)
             con.execute("COMMIT")
             progress.stage("publish")
             with _exclusive(wh):
@@ -233,13 +328,17 @@ def _copy_prior_rows(wh: Warehouse, con: Any, replaced_sha: str | None) -> None:
     exclude = ""
     params: list[Any] = []
     if replaced_sha is not None:
-        exclude = (" WHERE load_id NOT IN (SELECT load_id FROM load_log WHERE sha256 = ? "
-                   "AND status = 'loaded')")
+        exclude = (
+            " WHERE load_id NOT IN (SELECT load_id FROM load_log WHERE sha256 = ? "
+            "AND status = 'loaded')"
+        )
         params = [replaced_sha]
     import pandas as pd
 
-    cursor = wh.execute(f"SELECT {', '.join(columns)} FROM campaign_performance{exclude}",  # noqa: S608
-                        params)
+    cursor = wh.execute(
+        f"SELECT {', '.join(columns)} FROM campaign_performance{exclude}",  # noqa: S608
+        params,
+    )
     while batch := cursor.fetchmany(_FETCH_ROWS):
         frame = pd.DataFrame([tuple(r) for r in batch], columns=columns)
         if wh.engine == "sqlite":  # SQLite hands dates and booleans back as text and 0/1

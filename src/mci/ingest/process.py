@@ -14,12 +14,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from mci.ingest.contract import (
     CATEGORY_COLUMNS,
     KNOWN_CATEGORIES,
-    RAW_COLUMNS,
     REJECT_FALLBACK_REASON,
     REJECT_REASONS,
     SOURCE_COLUMNS,
@@ -56,25 +56,18 @@ class LoadCounts:
     new_categories: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _csv_field(raw: str) -> str:
-    """SQL re-quoting one raw field as CSV (quoted only where CSV needs it)."""
-    col = f"r.{raw}"
-    return (
-        f"CASE WHEN regexp_matches({col}, '[\",\\r\\n]') "
-        f"THEN '\"' || replace({col}, '\"', '\"\"') || '\"' ELSE {col} END"
-    )
-
-
-RAW_TEXT_SQL = "concat_ws(',', " + ", ".join(_csv_field(raw) for raw in RAW_COLUMNS) + ")"
-RAW_LIST = ", ".join(RAW_COLUMNS)
-
-
 class Processor:
-    """Runs the load of one file on a DuckDB connection.
+    """Runs the load of one CSV file on a DuckDB connection.
+
+    DuckDB's CSV reader runs on all cores only without ``WITH ORDINALITY`` (which serialises
+    the pipeline), so records are numbered another way: a temporary table filled from a
+    scan keeps the scan's order, and its ``rowid`` (offset by the first) is the ordinal.
+
+    1. The file's lines go to ``raw_campaign_rows`` as they arrived (physical numbering).
+    2. Its records go, typed and checked, to a temporary table (first failing check, with
+       a message); lines the reader rejects (wrong field count) are listed with their line.
+    3. Records get physical line numbers (rejected and blank lines skipped), duplicates and
+       conflicts are found, clean rows are inserted, faults are quarantined.
 
     Args:
         con: a DuckDB connection with the warehouse tables, inside an open transaction.
@@ -87,40 +80,33 @@ class Processor:
         self.run = run
 
     def _one(self, stage: str, sql: str, params: list[Any] | None = None) -> Any:
-        row = self.run(stage, sql, params).fetchone()
-        return row[0] if row else None
+        rows = self.run(stage, sql, params).fetchall()
+        return rows[0][0] if rows else None
+
+    def _count(self, table: str) -> int:
+        return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
     def _drop_temps(self) -> None:
-        for name in (
-            "_mci_rejects",
-            "_mci_reject_scans",
-            "_mci_shift",
-            "_mci_repeated",
-            "_mci_faults",
-            "_mci_dups",
-            "_mci_conflicts",
-            "_mci_excluded",
-            "_mci_ostats",
-        ):
+        self.con.execute("DROP VIEW IF EXISTS _mci_numbered")
+        for name in _TEMP_TABLES:
             self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
     def load(self, layout: SourceLayout, load_id: int) -> LoadCounts:
-        """Loads one file as ``load_id``: raw rows, clean rows, quarantine and counts.
+        """Loads one CSV file as ``load_id``: raw lines, clean rows, quarantine and counts.
 
         Raises:
             IngestError: the file cannot be read (the message names the file and line).
         """
         self._drop_temps()
+        counts = LoadCounts()
         try:
-            self._stage(layout, load_id)
+            counts.rows_read, blank_lines = self._store_raw_lines(layout, load_id)
+            self._read_records(layout)
         except IngestError:
             raise
         except Exception as exc:  # DuckDB's CSV errors name the line; keep the file in front
             raise IngestError(layout.path, _reader_message(exc)) from None
-        counts = LoadCounts()
-        counts.rows_read = self._one(
-            "count", "SELECT count(*) FROM raw_campaign_rows WHERE load_id = ?", [load_id]
-        )
+        self._number_lines(layout, blank_lines, counts.rows_read)
         has_prior = bool(
             self._one(
                 "prior",
@@ -129,10 +115,12 @@ class Processor:
                 [load_id],
             )
         )
-        self._classify(load_id, has_prior)
+        self._classify(load_id)
         counts.rows_loaded = self._insert_clean(load_id)
+        if has_prior:
+            counts.rows_loaded -= self._check_prior_loads(load_id)
         counts.rows_quarantined = self._insert_quarantine(load_id)
-        counts.rows_duplicate = self._one("count", "SELECT count(*) FROM _mci_dups")
+        counts.rows_duplicate = self._count("_mci_dups")
         counts.rows_outlier = self._flag_outliers(load_id)
         counts.new_categories = self._new_categories(load_id, has_prior)
         accounted = counts.rows_loaded + counts.rows_quarantined + counts.rows_duplicate
@@ -145,225 +133,236 @@ class Processor:
         self._drop_temps()
         return counts
 
-    # -- staging -----------------------------------------------------------------------
+    # -- reading -----------------------------------------------------------------------
 
-    def _stage(self, layout: SourceLayout, load_id: int) -> None:
-        if layout.format == "parquet":
-            self._stage_parquet(layout, load_id)
-            return
+    def _store_raw_lines(self, layout: SourceLayout, load_id: int) -> tuple[int, list[int]]:
+        """Stores every non-blank data line as it arrived.
+
+        Returns:
+            The number of lines stored and the line numbers of blank lines.
+        """
+        separator = _absent_byte(layout.path)
+        self.run(
+            "read",
+            "CREATE TEMP TABLE _mci_lines AS SELECT line FROM read_csv(?, "
+            f"delim = '{separator}', quote = '', escape = '', header = false, "
+            "columns = {'line': 'VARCHAR'}, auto_detect = false, strict_mode = false, "
+            "max_line_size = 1048576)",
+            [str(layout.path)],
+        )
+        base = self.con.execute("SELECT min(rowid) FROM _mci_lines").fetchall()[0][0]
+        if base is None:
+            return 0, []
+        # The reader drops the line break itself (CRLF too); blank lines come back empty.
+        stored = self._one(
+            "read",
+            "INSERT INTO raw_campaign_rows (load_id, line_no, raw_line) "
+            "SELECT ?, rowid - ?, line FROM _mci_lines WHERE rowid > ? AND line <> ''",
+            [load_id, base, base],
+        )
+        blank = self.con.execute(
+            "SELECT rowid - ? FROM _mci_lines WHERE rowid > ? AND coalesce(line, '') = ''",
+            [base, base],
+        ).fetchall()
+        self.con.execute("DROP TABLE _mci_lines")
+        return int(stored), [row[0] for row in blank]
+
+    def _read_records(self, layout: SourceLayout) -> None:
+        """Every record the CSV reader keeps, typed and checked, in file order."""
         width = len(layout.header)
         columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
         not_null = "[" + ", ".join(f"'c{i}'" for i in range(width)) + "]"
-        selected = ", ".join(f"c{layout.positions[src]}" for src in SOURCE_COLUMNS)
-        self.run(
-            "read",
-            f"INSERT INTO raw_campaign_rows (load_id, line_no, {RAW_LIST}, raw_line) "
-            f"SELECT ?, ordinality, {selected}, NULL FROM read_csv(?, columns = {columns}, "
-            "header = true, auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
-            f"force_not_null = {not_null}, strict_mode = true, store_rejects = true, "
-            "rejects_table = '_mci_rejects', rejects_scan = '_mci_reject_scans', "
-            "max_line_size = 1048576) WITH ORDINALITY",
-            [load_id, str(layout.path)],
-        )
-        rejects = self.run(
-            "rejects",
-            "SELECT line - 1 AS line_no FROM _mci_rejects GROUP BY line ORDER BY line",
-            None,
-        ).fetchall()
-        if rejects:
-            self._renumber_after_rejects([r[0] for r in rejects], load_id)
-
-    def _stage_parquet(self, layout: SourceLayout, load_id: int) -> None:
         selected = ", ".join(
-            f"coalesce(CAST({_ident(layout.header[layout.positions[src]])} AS VARCHAR), '')"
-            for src in SOURCE_COLUMNS
+            f"c{layout.positions[src]} AS {SOURCE_TO_RAW[src]}" for src in SOURCE_COLUMNS
         )
+        scan = (
+            f"SELECT {selected} FROM read_csv(?, columns = {columns}, header = true, "
+            "auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
+            f"force_not_null = {not_null}, strict_mode = true, store_rejects = true, "
+            "rejects_table = '_mci_rejects', rejects_scan = '_mci_rejects_scan', "
+            "max_line_size = 1048576)"
+        )
+        typed = f"SELECT r.*, {typed_select_sql()} FROM ({scan}) AS r"
+        checked = f"SELECT r.*, {check_index_sql()} AS check_idx FROM ({typed}) AS r"
+        values = ", ".join(f"r.v_{name}" for name in PARSERS)
         self.run(
-            "read",
-            f"INSERT INTO raw_campaign_rows (load_id, line_no, {RAW_LIST}, raw_line) "
-            f"SELECT ?, file_row_number + 1, {selected}, NULL "
-            "FROM read_parquet(?, file_row_number = true)",
-            [load_id, str(layout.path)],
+            "classify",
+            # The message is built only for faulty rows (a CASE per row costs on millions).
+            f"CREATE TEMP TABLE _mci_records AS SELECT {values}, r.check_idx, "
+            f"CASE WHEN r.check_idx IS NOT NULL THEN {check_field_sql('message')} END AS message "
+            f"FROM ({checked}) AS r",
+            [str(layout.path)],
         )
-        self.con.execute("CREATE TEMP TABLE _mci_rejects (line BIGINT, csv_line VARCHAR, "
-                         "error_type VARCHAR, error_message VARCHAR)")
+        self.con.execute(
+            "CREATE TEMP TABLE _mci_rejected AS SELECT line - 1 AS line_no, "
+            "any_value(error_type)::VARCHAR AS error_type, "
+            "string_agg(DISTINCT error_message, '; ') AS message "
+            "FROM _mci_rejects GROUP BY line"
+        )
 
-    def _renumber_after_rejects(self, rejected: list[int], load_id: int) -> None:
-        """Gives the good rows their true line numbers once the rejected lines are known.
+    def _number_lines(self, layout: SourceLayout, blank_lines: list[int], data_lines: int) -> None:
+        """Gives each kept record its physical line number, in ``_mci_numbered``.
 
-        ``WITH ORDINALITY`` counts only the rows the reader kept; the ``i``-th rejected line
-        ``r_i`` has ``g_i = r_i - i`` kept rows before it, so a kept row with ordinality
-        ``k`` sits ``#{i : g_i < k}`` lines further down.
+        The reader keeps records in file order but skips rejected and blank lines; the
+        ``i``-th skipped line ``s_i`` has ``g_i = s_i - i`` kept records before it, so the
+        kept record with ordinal ``k`` sits ``#{i : g_i < k}`` lines further down.
         """
+        rejected = [r[0] for r in self.con.execute("SELECT line_no FROM _mci_rejected").fetchall()]
+        skipped = sorted(set(rejected) | set(blank_lines))
         shift: dict[int, int] = {}
-        for i, line in enumerate(rejected, start=1):
+        for i, line in enumerate(skipped, start=1):
             shift[line - i] = i
         self.con.execute("CREATE TEMP TABLE _mci_shift (g BIGINT, shift BIGINT)")
-        self.con.executemany("INSERT INTO _mci_shift VALUES (?, ?)", list(shift.items()))
+        if shift:
+            self.con.executemany("INSERT INTO _mci_shift VALUES (?, ?)", list(shift.items()))
+        ordinal = (
+            "SELECT rowid - (SELECT min(rowid) FROM _mci_records) + 1 AS k, * FROM _mci_records"
+        )
+        self.con.execute(f"CREATE TEMP VIEW _mci_numbered AS {_numbered(ordinal, bool(shift))}")
         self.run(
             "renumber",
-            "UPDATE raw_campaign_rows AS t SET line_no = t.line_no + s.shift FROM ("
-            "  SELECT k.line_no AS k, s.shift FROM raw_campaign_rows AS k"
-            "  ASOF JOIN _mci_shift AS s ON k.line_no > s.g WHERE k.load_id = ?"
-            ") AS s WHERE t.load_id = ? AND t.line_no = s.k",
-            [load_id, load_id],
+            "CREATE TEMP TABLE _mci_keys AS SELECT line_no, v_campaign_id AS cid, check_idx, "
+            f"CASE WHEN check_idx IS NOT NULL THEN {check_field_sql('reason_code')} END "
+            "AS reason_code, message, "
+            f"CASE WHEN check_idx IS NOT NULL THEN {check_field_sql('column')} END AS column_name "
+            "FROM _mci_numbered",
+            None,
         )
-        self.run(
-            "rejects",
-            "INSERT INTO raw_campaign_rows (load_id, line_no, raw_line) "
-            "SELECT ?, line - 1, trim(any_value(csv_line), chr(13) || chr(10)) "
-            "FROM _mci_rejects GROUP BY line",
-            [load_id],
-        )
+        kept = self._count("_mci_keys")
+        if kept + len(rejected) != data_lines:
+            raise IngestError(
+                layout.path,
+                f"{data_lines} lines but {kept + len(rejected)} CSV records: a quoted "
+                "field holds a line break, which this contract does not allow",
+            )
 
     # -- classification ----------------------------------------------------------------
 
-    def _classify(self, load_id: int, has_prior: bool) -> None:
-        """Builds the small tables of lines that are not loaded: faults, duplicates, conflicts."""
-        cid = "TRY_CAST(trim(r.campaign_id) AS BIGINT)"
+    def _classify(self, load_id: int) -> None:
+        """Builds the small tables of lines that are not loaded: faults, duplicates, conflicts.
+
+        Exact duplicates are lines identical to an earlier line; they are only possible
+        between lines sharing a campaign id (or both lacking one), so only those are compared.
+        """
         self.run(
             "classify",
-            "CREATE TEMP TABLE _mci_faults AS "
-            "SELECT line_no, check_idx FROM ("
-            f"  SELECT r.line_no, {check_index_sql()} AS check_idx FROM ("
-            f"    SELECT r.*, {typed_select_sql()} FROM raw_campaign_rows AS r"
-            "    WHERE r.load_id = ? AND r.raw_line IS NULL) AS r"
-            ") WHERE check_idx IS NOT NULL",
-            [load_id],
-        )
-        # Only campaign ids seen more than once can hold duplicates or conflicts.
-        self.run(
-            "classify",
-            f"CREATE TEMP TABLE _mci_repeated AS SELECT {cid} AS cid "
-            "FROM raw_campaign_rows AS r WHERE r.load_id = ? AND r.raw_line IS NULL "
-            "GROUP BY ALL HAVING count(*) > 1",
-            [load_id],
+            "CREATE TEMP TABLE _mci_cand AS "
+            "SELECT line_no, cid, check_idx FROM _mci_keys WHERE cid IN ("
+            "  SELECT cid FROM _mci_keys WHERE cid IS NOT NULL GROUP BY cid HAVING count(*) > 1) "
+            "UNION ALL SELECT line_no, NULL, check_idx FROM _mci_keys WHERE cid IS NULL "
+            "UNION ALL SELECT line_no, NULL, -1 FROM _mci_rejected",
+            None,
         )
         self.run(
             "classify",
+            "CREATE TEMP TABLE _mci_cand_raw AS SELECT c.*, r.raw_line FROM _mci_cand AS c "
+            "JOIN raw_campaign_rows AS r ON r.line_no = c.line_no WHERE r.load_id = ?",
+            [load_id],
+        )
+        self.con.execute(
             "CREATE TEMP TABLE _mci_dups AS "
             "SELECT line_no, first_line, NULL::BIGINT AS first_load FROM ("
-            "  SELECT r.line_no, min(r.line_no) OVER w AS first_line, row_number() OVER w AS rn"
-            "  FROM raw_campaign_rows AS r SEMI JOIN _mci_repeated AS p"
-            f"    ON {cid} IS NOT DISTINCT FROM p.cid"
-            "  WHERE r.load_id = ? AND r.raw_line IS NULL"
-            f"  WINDOW w AS (PARTITION BY {', '.join('r.' + c for c in RAW_COLUMNS)}"
-            "    ORDER BY r.line_no)"
-            ") WHERE rn > 1 "
-            "UNION ALL "
-            "SELECT line_no, first_line, NULL FROM ("
             "  SELECT line_no, min(line_no) OVER w AS first_line, row_number() OVER w AS rn"
-            "  FROM raw_campaign_rows WHERE load_id = ? AND raw_line IS NOT NULL"
-            "  WINDOW w AS (PARTITION BY raw_line ORDER BY line_no)"
-            ") WHERE rn > 1",
-            [load_id, load_id],
+            "  FROM _mci_cand_raw WINDOW w AS (PARTITION BY raw_line ORDER BY line_no)"
+            ") WHERE rn > 1"
         )
-        # A copy of a faulty line counts once, as a duplicate; the first copy is quarantined.
-        self.con.execute("DELETE FROM _mci_faults WHERE line_no IN (SELECT line_no FROM _mci_dups)")
-        self.run(
-            "classify",
+        self.con.execute(
             "CREATE TEMP TABLE _mci_conflicts AS "
             "SELECT line_no, cid, first_line, NULL::BIGINT AS first_load FROM ("
-            "  SELECT r.line_no, p.cid, min(r.line_no) OVER w AS first_line,"
-            "    row_number() OVER w AS rn"
-            f"  FROM raw_campaign_rows AS r JOIN _mci_repeated AS p ON {cid} = p.cid"
-            "  WHERE r.load_id = ? AND r.raw_line IS NULL"
-            "    AND r.line_no NOT IN (SELECT line_no FROM _mci_faults)"
-            "    AND r.line_no NOT IN (SELECT line_no FROM _mci_dups)"
-            "  WINDOW w AS (PARTITION BY p.cid ORDER BY r.line_no)"
-            ") WHERE rn > 1",
-            [load_id],
+            "  SELECT line_no, cid, min(line_no) OVER w AS first_line, row_number() OVER w AS rn"
+            "  FROM _mci_cand_raw WHERE cid IS NOT NULL AND check_idx IS NULL"
+            "    AND line_no NOT IN (SELECT line_no FROM _mci_dups)"
+            "  WINDOW w AS (PARTITION BY cid ORDER BY line_no)"
+            ") WHERE rn > 1"
         )
-        if has_prior:
-            self._classify_against_prior_loads(load_id)
+        # A copy of a faulty line counts once, as a duplicate; the first copy is quarantined.
         self.con.execute(
             "CREATE TEMP TABLE _mci_excluded AS "
-            "SELECT line_no FROM _mci_faults UNION ALL SELECT line_no FROM _mci_dups "
-            "UNION ALL SELECT line_no FROM _mci_conflicts"
+            "SELECT line_no FROM _mci_keys WHERE check_idx IS NOT NULL "
+            "UNION SELECT line_no FROM _mci_dups UNION SELECT line_no FROM _mci_conflicts"
         )
 
-    def _classify_against_prior_loads(self, load_id: int) -> None:
-        """Lines whose campaign id an earlier load already holds: the same content is a
-        duplicate, different content a conflict."""
-        typed = ", ".join(f"{PARSERS[name]} AS {name}" for name in _CLEAN_VALUE_COLUMNS)
+    def _check_prior_loads(self, load_id: int) -> int:
+        """Moves out new rows whose campaign id an earlier load already holds.
+
+        The same content is a duplicate, different content a conflict.
+
+        Returns:
+            How many rows moved out of ``campaign_performance``.
+        """
         same = " AND ".join(f"n.{c} IS NOT DISTINCT FROM o.{c}" for c in _CLEAN_VALUE_COLUMNS)
         self.run(
-            "classify",
+            "prior",
             "CREATE TEMP TABLE _mci_prior AS "
-            "SELECT n.line_no, n.campaign_id, o.load_id AS first_load, o.line_no AS first_line, "
-            f"  ({same}) AS same FROM ("
-            f"  SELECT r.line_no, {typed} FROM raw_campaign_rows AS r"
-            "  WHERE r.load_id = ? AND r.raw_line IS NULL"
-            "    AND r.line_no NOT IN (SELECT line_no FROM _mci_faults)"
-            "    AND r.line_no NOT IN (SELECT line_no FROM _mci_dups)"
-            "    AND r.line_no NOT IN (SELECT line_no FROM _mci_conflicts)"
-            ") AS n JOIN (SELECT * FROM campaign_performance WHERE load_id <> ?) AS o"
-            "  ON n.campaign_id = o.campaign_id",
-            [load_id, load_id],
+            "SELECT n.line_no, n.campaign_id AS cid, o.load_id AS first_load, "
+            f"o.line_no AS first_line, ({same}) AS same "
+            "FROM campaign_performance AS n JOIN campaign_performance AS o "
+            "ON n.campaign_id = o.campaign_id AND o.load_id <> n.load_id "
+            "WHERE n.load_id = ? "
+            "QUALIFY row_number() OVER (PARTITION BY n.line_no ORDER BY o.load_id, o.line_no) = 1",
+            [load_id],
         )
         self.con.execute(
             "INSERT INTO _mci_dups SELECT line_no, first_line, first_load FROM _mci_prior "
             "WHERE same"
         )
         self.con.execute(
-            "INSERT INTO _mci_conflicts SELECT line_no, campaign_id, first_line, first_load "
+            "INSERT INTO _mci_conflicts SELECT line_no, cid, first_line, first_load "
             "FROM _mci_prior WHERE NOT same"
         )
-        self.con.execute("DROP TABLE _mci_prior")
+        return int(
+            self._one(
+                "prior",
+                "DELETE FROM campaign_performance WHERE load_id = ? "
+                "AND line_no IN (SELECT line_no FROM _mci_prior)",
+                [load_id],
+            )
+            or 0
+        )
 
     # -- writing -----------------------------------------------------------------------
 
     def _insert_clean(self, load_id: int) -> int:
-        typed = ",\n    ".join(f"{PARSERS[name]}" for name in _CLEAN_VALUE_COLUMNS)
+        """The clean rows, from the typed records, in file order."""
+        values = ", ".join(f"v_{name}" for name in _CLEAN_VALUE_COLUMNS)
         columns = ", ".join(column_names("campaign_performance"))
-        return self._one(
-            "load",
-            f"INSERT INTO campaign_performance ({columns}) "
-            f"SELECT ?, r.line_no, {typed}, false, NULL FROM raw_campaign_rows AS r "
-            "WHERE r.load_id = ? AND r.raw_line IS NULL "
-            "AND r.line_no NOT IN (SELECT line_no FROM _mci_excluded) ORDER BY r.line_no",
-            [load_id, load_id],
+        return int(
+            self._one(
+                "load",
+                f"INSERT INTO campaign_performance ({columns}) "
+                f"SELECT ?, line_no, {values}, false, NULL FROM _mci_numbered "
+                "WHERE check_idx IS NULL AND line_no NOT IN (SELECT line_no FROM _mci_excluded)",
+                [load_id],
+            )
         )
 
     def _insert_quarantine(self, load_id: int) -> int:
-        columns = "load_id, line_no, reason_code, reason_message, column_name, raw_text"
-        faults = self._one(
-            "quarantine",
-            f"INSERT INTO quarantine ({columns}) "
-            "SELECT ?, r.line_no, "
-            f"{check_field_sql('reason_code')}, {check_field_sql('message')}, "
-            f"{check_field_sql('column')}, {RAW_TEXT_SQL} FROM ("
-            f"  SELECT r.*, f.check_idx, {typed_select_sql()} FROM raw_campaign_rows AS r"
-            "  JOIN _mci_faults AS f USING (line_no) WHERE r.load_id = ?"
-            ") AS r",
-            [load_id, load_id],
+        reasons = " ".join(f"WHEN '{kind}' THEN '{code}'" for kind, code in REJECT_REASONS.items())
+        self.con.execute(
+            "CREATE TEMP TABLE _mci_q AS "
+            "SELECT line_no, reason_code, message, column_name FROM _mci_keys "
+            "WHERE check_idx IS NOT NULL AND line_no NOT IN (SELECT line_no FROM _mci_dups) "
+            f"UNION ALL SELECT line_no, CASE error_type {reasons} "
+            f"ELSE '{REJECT_FALLBACK_REASON}' END, message, NULL FROM _mci_rejected "
+            "WHERE line_no NOT IN (SELECT line_no FROM _mci_dups) "
+            "UNION ALL SELECT line_no, 'conflicting_duplicate', "
+            "'Campaign_ID ' || CAST(cid AS VARCHAR) || ' already appears on line ' || "
+            "CAST(first_line AS VARCHAR) || CASE WHEN first_load IS NULL THEN '' "
+            "ELSE ' of load ' || CAST(first_load AS VARCHAR) END || "
+            "' with different content', 'Campaign_ID' FROM _mci_conflicts"
         )
-        reasons = " ".join(
-            f"WHEN '{kind}' THEN '{code}'" for kind, code in REJECT_REASONS.items()
+        if not self._count("_mci_q"):
+            return 0
+        return int(
+            self._one(
+                "quarantine",
+                "INSERT INTO quarantine (load_id, line_no, reason_code, reason_message, "
+                "column_name, raw_text) SELECT ?, q.line_no, q.reason_code, q.message, "
+                "q.column_name, r.raw_line FROM _mci_q AS q JOIN raw_campaign_rows AS r "
+                "ON r.line_no = q.line_no WHERE r.load_id = ? ORDER BY q.line_no",
+                [load_id, load_id],
+            )
         )
-        rejected = self._one(
-            "quarantine",
-            f"INSERT INTO quarantine ({columns}) "
-            f"SELECT ?, line - 1, CASE any_value(error_type)::VARCHAR {reasons} "
-            f"ELSE '{REJECT_FALLBACK_REASON}' END, "
-            "string_agg(DISTINCT error_message, '; '), NULL, "
-            "trim(any_value(csv_line), chr(13) || chr(10)) FROM _mci_rejects "
-            "WHERE line - 1 NOT IN (SELECT line_no FROM _mci_dups) GROUP BY line",
-            [load_id],
-        )
-        conflicts = self._one(
-            "quarantine",
-            f"INSERT INTO quarantine ({columns}) "
-            "SELECT ?, r.line_no, 'conflicting_duplicate', "
-            "'Campaign_ID ' || CAST(c.cid AS VARCHAR) || ' already appears on line ' || "
-            "CAST(c.first_line AS VARCHAR) || CASE WHEN c.first_load IS NULL THEN '' "
-            "ELSE ' of load ' || CAST(c.first_load AS VARCHAR) END || "
-            "' with different content', 'Campaign_ID', "
-            f"{RAW_TEXT_SQL} FROM raw_campaign_rows AS r JOIN _mci_conflicts AS c "
-            "USING (line_no) WHERE r.load_id = ?",
-            [load_id, load_id],
-        )
-        return int(faults) + int(rejected) + int(conflicts)
 
     def _flag_outliers(self, load_id: int) -> int:
         """Flags rows far from their channel's typical spend, CPC or CTR (robust z on logs)."""
@@ -431,6 +430,53 @@ class Processor:
 
 
 _CLEAN_VALUE_COLUMNS: tuple[str, ...] = tuple(PARSERS)
+
+
+def _numbered(source: str, shifted: bool) -> str:
+    """``source`` (records with ordinal ``k``) with each record's physical ``line_no``.
+
+    See ``Processor._number_lines`` for the shift table.
+    """
+    if not shifted:
+        return f"SELECT r.k AS line_no, r.* FROM ({source}) AS r"
+    return (
+        f"SELECT r.k + coalesce(s.shift, 0) AS line_no, r.* FROM ({source}) AS r "
+        "ASOF LEFT JOIN _mci_shift AS s ON r.k > s.g"
+    )
+
+
+_TEMP_TABLES = (
+    "_mci_lines",
+    "_mci_rejects",
+    "_mci_rejects_scan",
+    "_mci_records",
+    "_mci_keys",
+    "_mci_rejected",
+    "_mci_shift",
+    "_mci_cand",
+    "_mci_cand_raw",
+    "_mci_dups",
+    "_mci_conflicts",
+    "_mci_prior",
+    "_mci_excluded",
+    "_mci_q",
+    "_mci_ostats",
+)
+
+
+def _absent_byte(path: Path) -> str:
+    """A control character that never occurs in the file, to read it one line per row."""
+    candidates = [b"\x1f", b"\x1e", b"\x1d", b"\x1c", b"\x07"]
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 24):
+            candidates = [c for c in candidates if c not in block]
+            if not candidates:
+                raise IngestError(
+                    path,
+                    "the file holds every ASCII separator control "
+                    "character; it does not look like a text export",
+                )
+    return "\\x" + candidates[0].hex()
 
 
 def _reader_message(exc: Exception) -> str:

@@ -63,22 +63,26 @@ def quality_report(db: str | None = None) -> QualityReport:
     with connect(db, read_only=True) as wh:
         if not wh.table_exists("load_log"):
             return report
-        report.loads = _records(*wh.query(
-            "SELECT load_id, source, sha256, rows_read, rows_loaded, rows_quarantined, "
-            "rows_duplicate, rows_outlier, started_at, finished_at, status, new_categories "
-            "FROM load_log ORDER BY load_id"
-        ))
+        report.loads = _records(
+            *wh.query(
+                "SELECT load_id, source, sha256, rows_read, rows_loaded, rows_quarantined, "
+                "rows_duplicate, rows_outlier, started_at, finished_at, status, new_categories "
+                "FROM load_log ORDER BY load_id"
+            )
+        )
         _, rows = wh.query(
             "SELECT reason_code, count(*) FROM quarantine GROUP BY reason_code ORDER BY 2 DESC, 1"
         )
         report.quarantine_by_reason = {code: int(n) for code, n in rows}
-        report.samples = _records(*wh.query(
-            "SELECT load_id, line_no, reason_code, column_name, reason_message, raw_text FROM ("
-            "  SELECT q.*, row_number() OVER (PARTITION BY reason_code ORDER BY load_id, line_no)"
-            "  AS rn FROM quarantine AS q) AS s WHERE rn <= ? ORDER BY reason_code, load_id, "
-            "line_no",
-            [SAMPLES_PER_REASON],
-        ))
+        report.samples = _records(
+            *wh.query(
+                "SELECT load_id, line_no, reason_code, column_name, reason_message, raw_text "
+                "FROM (SELECT q.*, row_number() OVER ("
+                "  PARTITION BY reason_code ORDER BY load_id, line_no) AS rn FROM quarantine AS q"
+                ") AS s WHERE rn <= ? ORDER BY reason_code, load_id, line_no",
+                [SAMPLES_PER_REASON],
+            )
+        )
         _, rows = wh.query(
             "SELECT channel, coalesce(outlier_reason, ''), count(*) FROM campaign_performance "
             "WHERE is_outlier GROUP BY 1, 2 ORDER BY 1, 2"

@@ -5,7 +5,7 @@ Nothing here writes anything: the header is checked against the contract before 
 Example:
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
-    >>> _ = path.write_text("Campaign_ID,Dates\\n1,2021-01-01\\n")
+    >>> _ = path.write_text(chr(10).join(["Campaign_ID,Dates", "1,2021-01-01", ""]))
     >>> read_header(path)
     ['Campaign_ID', 'Dates']
 """

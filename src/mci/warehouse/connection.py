@@ -89,9 +89,7 @@ class Warehouse:
         _, rows = self.query(sql, params)
         return rows[0][0] if rows else None
 
-    def insert_rows(
-        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
-    ) -> int:
+    def insert_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
         """Bulk-inserts rows inside the current transaction; returns the number inserted.
 
         PostgreSQL uses ``COPY``; the embedded engines use batched ``executemany``.
@@ -139,11 +137,8 @@ class Warehouse:
         if self.engine == "sqlite":
             sql = "SELECT count(*) FROM sqlite_master WHERE name = ?"
             return bool(self.query(sql, [name], native=True)[1][0][0])
-        sql = (
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = "
-            f"{self.dialect.placeholder}"
-        )
-        return bool(self.query(sql, [name], native=True)[1][0][0])
+        sql = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
+        return bool(self.query(sql, [name])[1][0][0])
 
 
 def _open_duckdb(path: Path, read_only: bool) -> Any:

@@ -35,7 +35,7 @@ class Dialect:
 
 
 DIALECTS: dict[str, Dialect] = {
-    "duckdb": Dialect("duckdb", "duckdb", "?", 0, True),
-    "sqlite": Dialect("sqlite", "sqlite", "?", 50_000, True),
-    "postgresql": Dialect("postgresql", "postgres", "%s", 50_000, False),
+    "duckdb": Dialect("duckdb", "duckdb", "?", 0, embedded=True),
+    "sqlite": Dialect("sqlite", "sqlite", "?", 50_000, embedded=True),
+    "postgresql": Dialect("postgresql", "postgres", "%s", 50_000, embedded=False),
 }

@@ -5,10 +5,10 @@ and it runs on a read-only connection anyway.
 
 Example:
     >>> check_read_only("SELECT 1")
-    >>> check_read_only("DELETE FROM quarantine")
+    >>> check_read_only("DELETE FROM quarantine")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    mci.warehouse.readonly.WriteRefused: refused: `mci query` is read-only and runs no DELETE statement
+    mci.warehouse.readonly.WriteRefused: refused: `mci query` is read-only and runs no DELETE...
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ def check_read_only(sql: str) -> None:
     try:
         statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
     except sqlglot.errors.ParseError as exc:
-        raise WriteRefused(f"refused: cannot parse the statement ({exc.errors[0]['description']})"
-                           ) from None
+        raise WriteRefused(
+            f"refused: cannot parse the statement ({exc.errors[0]['description']})"
+        ) from None
     if len(statements) != 1:
         raise WriteRefused(f"refused: give exactly one statement, got {len(statements)}")
     statement = statements[0]
@@ -44,8 +45,10 @@ def check_read_only(sql: str) -> None:
         kind = statement.key.upper()
         raise WriteRefused(f"refused: `mci query` is read-only and runs no {kind} statement")
     for node in statement.walk():
-        if isinstance(node, exp.Insert | exp.Update | exp.Delete | exp.Merge | exp.Create
-                      | exp.Drop | exp.Alter):
+        if isinstance(
+            node,
+            exp.Insert | exp.Update | exp.Delete | exp.Merge | exp.Create | exp.Drop | exp.Alter,
+        ):
             raise WriteRefused("refused: `mci query` is read-only, and this statement writes")
 
 

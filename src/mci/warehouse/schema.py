@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from mci.ingest.contract import RAW_COLUMNS
-
 if TYPE_CHECKING:
     from mci.warehouse.connection import Warehouse
 
@@ -42,12 +40,11 @@ CLEAN_COLUMNS: tuple[tuple[str, str], ...] = (
     ("outlier_reason", "VARCHAR"),
 )
 
+# Every non-blank data line exactly as it arrived (without its line break).
 RAW_TABLE_COLUMNS: tuple[tuple[str, str], ...] = (
     ("load_id", "BIGINT NOT NULL"),
     ("line_no", "BIGINT NOT NULL"),
-    *((name, "VARCHAR") for name in RAW_COLUMNS),
-    # The whole line, only for rows that could not be split into the contract's fields.
-    ("raw_line", "VARCHAR"),
+    ("raw_line", "VARCHAR NOT NULL"),
 )
 
 QUARANTINE_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -89,8 +86,8 @@ LOAD_TABLES: tuple[str, ...] = ("raw_campaign_rows", "campaign_performance", "qu
 INDEXES: tuple[tuple[str, str, str], ...] = (
     ("ix_campaign_performance_date", "campaign_performance", "date"),
     ("ix_campaign_performance_campaign_id", "campaign_performance", "campaign_id"),
-    ("ix_quarantine_load", "quarantine", "load_id"),
-    ("ix_raw_campaign_rows_load", "raw_campaign_rows", "load_id"),
+    ("ix_quarantine_load", "quarantine", "load_id, line_no"),
+    ("ix_raw_campaign_rows_load", "raw_campaign_rows", "load_id, line_no"),
 )
 
 
@@ -99,9 +96,20 @@ def column_names(table: str) -> list[str]:
     return [name for name, _ in TABLES[table]]
 
 
-def create_table_sql(table: str, *, temporary: bool = False) -> str:
-    """The DuckDB-dialect ``CREATE TABLE`` statement of a warehouse table."""
-    body = ",\n  ".join(f"{name} {kind}" for name, kind in TABLES[table])
+# Column storage hints per engine (only DuckDB takes them): the raw lines compress well with
+# zstd, which is also the cheapest of DuckDB's string codecs to write.
+STORAGE_HINTS: dict[str, dict[tuple[str, str], str]] = {
+    "duckdb": {("raw_campaign_rows", "raw_line"): "USING COMPRESSION zstd"},
+}
+
+
+def create_table_sql(table: str, *, engine: str = "duckdb", temporary: bool = False) -> str:
+    """The DuckDB-dialect ``CREATE TABLE`` statement of a warehouse table for ``engine``."""
+    hints = STORAGE_HINTS.get(engine, {})
+    body = ",\n  ".join(
+        " ".join(filter(None, (name, kind, hints.get((table, name)))))
+        for name, kind in TABLES[table]
+    )
     prefix = "CREATE TEMP TABLE" if temporary else "CREATE TABLE IF NOT EXISTS"
     return f"{prefix} {table} (\n  {body}\n)"
 
@@ -113,7 +121,7 @@ def ensure_schema(wh: Warehouse) -> None:
     slow bulk loads. Idempotent.
     """
     for table in TABLES:
-        wh.execute(create_table_sql(table))
+        wh.execute(create_table_sql(table, engine=wh.engine))
     if wh.engine != "duckdb":
         for name, table, column in INDEXES:
             wh.execute_native(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({column})")

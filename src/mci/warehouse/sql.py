@@ -28,9 +28,11 @@ def _transpile(sql: str, target: str) -> str:
         if target == "sqlite":
             # SQLite keeps timestamps as ISO-8601 text; its "TIMESTAMPNTZ" spelling is noise.
             statement = statement.transform(
-                lambda node: exp.DataType.build("TEXT")
-                if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.TIMESTAMP
-                else node
+                lambda node: (
+                    exp.DataType.build("TEXT")
+                    if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.TIMESTAMP
+                    else node
+                )
             )
         out.append(statement.sql(dialect=target))
     return ";\n".join(out)
