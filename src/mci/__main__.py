@@ -1,0 +1,5 @@
+"""``python -m mci``: the same as the ``mci`` command."""
+
+from mci.cli import app
+
+app()

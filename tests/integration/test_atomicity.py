@@ -1,0 +1,85 @@
+"""A load is one transaction: killed with SIGKILL part-way, the warehouse stays as it was."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mci.ingest.pipeline import ingest
+from mci.ingest.progress import NoProgress
+from mci.warehouse import connect
+from tests.conftest import ENGINES, url_for
+from tests.support.warehouse import snapshot
+
+COUNTED = ("load_log", "raw_campaign_rows", "campaign_performance", "quarantine")
+
+
+@pytest.fixture(scope="module")
+def big_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from mci.datagen import generate
+
+    path = tmp_path_factory.mktemp("big") / "big.csv"
+    generate(path, rows=300_000, seed=21, dirty=0.01)
+    return path
+
+
+def counts(url: str) -> dict[str, int]:
+    with connect(url, read_only=True) as wh:
+        return {t: int(wh.scalar(f"SELECT count(*) FROM {t}")) for t in COUNTED}  # noqa: S608
+
+
+def run_ingest(path: Path, url: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "mci", "ingest", str(path), "--db", url],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ENGINES)
+def test_sigkill_part_way_leaves_the_previous_state(engine, request, tmp_path, big_export, sample):
+    timing_url = url_for(engine, request, tmp_path, "timing")
+    started = time.monotonic()
+    assert run_ingest(big_export, timing_url).wait() == 0
+    full_run = time.monotonic() - started
+    complete = counts(timing_url)
+
+    url = url_for(engine, request, tmp_path, "victim")
+    ingest([sample], url, progress=NoProgress())
+    before = snapshot(url)
+    before_counts = counts(url)
+
+    killed_mid_way = 0
+    for fraction in (0.15, 0.35, 0.55, 0.75):
+        process = run_ingest(big_export, url)
+        time.sleep(full_run * fraction)
+        if process.poll() is None:
+            process.kill()
+            killed_mid_way += 1
+        process.wait()
+        now = counts(url)
+        if now == before_counts:
+            assert snapshot(url) == before
+        else:  # it finished before the kill: then it is whole, never partial
+            assert now == {t: complete[t] + before_counts[t] for t in COUNTED}
+            break
+    assert killed_mid_way >= 2, "the load finished before it could be killed part-way"
+
+    result = subprocess.run(
+        [sys.executable, "-m", "mci", "ingest", str(big_export), "--db", url, "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert '"status": "loaded"' in result.stdout or '"status": "unchanged"' in result.stdout
+    after = counts(url)
+    for table in ("load_log", "raw_campaign_rows"):
+        assert after[table] == complete[table] + before_counts[table]
+    # Campaign ids the sample already holds come back as conflicts: moved, never lost.
+    kept = ("campaign_performance", "quarantine")
+    assert sum(after[t] for t in kept) == sum(complete[t] + before_counts[t] for t in kept)

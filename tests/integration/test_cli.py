@@ -1,0 +1,190 @@
+"""The command line as a person runs it: exit codes, messages, output formats."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def mci(
+    *args: str, cwd: Path | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "mci", *args], capture_output=True, text=True, cwd=cwd, env=env
+    )
+
+
+@pytest.fixture
+def loaded(tmp_path, dirty_export):
+    path, truth = dirty_export
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    result = mci("ingest", str(path), "--db", url, "--json")
+    assert result.returncode == 0, result.stderr
+    return url, truth, result
+
+
+def test_ingest_json_is_the_last_line_and_accounts_for_every_row(loaded, dirty_export):
+    _, truth, result = loaded
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(summary) == {
+        "load_id",
+        "source",
+        "sha256",
+        "rows_read",
+        "rows_loaded",
+        "rows_quarantined",
+        "rows_duplicate",
+        "status",
+    }
+    assert summary["status"] == "loaded"
+    assert summary["source"] == dirty_export[0].name
+    for key, value in truth["expected"].items():
+        assert summary[key] == value
+
+
+def test_ingest_again_says_nothing_to_do(loaded, dirty_export):
+    url, _, _ = loaded
+    again = mci("ingest", str(dirty_export[0]), "--db", url, "--json")
+    assert again.returncode == 0
+    assert "already loaded" in again.stdout
+    assert json.loads(again.stdout.strip().splitlines()[-1])["status"] == "unchanged"
+
+
+def test_missing_columns_exit_2_and_name_file_columns_found(tmp_path):
+    bad = tmp_path / "export.csv"
+    bad.write_text("Campaign_ID,Company,Dates\n1,TechCorp,2021-01-01\n")
+    db = tmp_path / "w.duckdb"
+    result = mci("ingest", str(bad), "--db", f"duckdb:///{db}")
+    assert result.returncode == 2
+    assert str(bad) in result.stderr and "line 0" in result.stderr
+    assert "missing columns:" in result.stderr and "Channel_Used" in result.stderr
+    assert "columns found: Campaign_ID, Company, Dates" in result.stderr
+    assert not db.exists()
+
+
+def test_rename_option_maps_headers(tmp_path, sample):
+    text = sample.read_bytes().decode("utf-8-sig")
+    header, rest = text.split("\n", 1)
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_bytes((header.replace(",Date", ",Dates") + "\n" + rest).encode())
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    refused = mci("ingest", str(renamed), "--db", url)
+    assert refused.returncode == 2 and "--rename" in refused.stderr
+    accepted = mci("ingest", str(renamed), "--db", url, "--rename", "Dates=Date", "--json")
+    assert accepted.returncode == 0, accepted.stderr
+    assert json.loads(accepted.stdout.splitlines()[-1])["rows_loaded"] == 20
+
+
+def test_query_csv_has_a_header_row(loaded):
+    url, truth, _ = loaded
+    result = mci(
+        "query",
+        "SELECT channel, count(*) AS n FROM campaign_performance GROUP BY channel ORDER BY channel",
+        "--db",
+        url,
+        "--format",
+        "csv",
+    )
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert rows[0] == ["channel", "n"]
+    assert sum(int(n) for _, n in rows[1:]) == truth["expected"]["rows_loaded"]
+
+
+def test_query_json_and_table_formats(loaded):
+    url, _, _ = loaded
+    as_json = mci(
+        "query",
+        "SELECT min(date) AS first FROM campaign_performance",
+        "--db",
+        url,
+        "--format",
+        "json",
+    )
+    assert json.loads(as_json.stdout) == [{"first": "2021-01-01"}]
+    table = mci("query", "SELECT 'x' AS col", "--db", url)
+    assert "col" in table.stdout and "x" in table.stdout
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DELETE FROM campaign_performance",
+        "DROP TABLE quarantine",
+        "UPDATE load_log SET status = 'x'",
+        "SELECT 1; DELETE FROM quarantine",
+        "COPY campaign_performance TO '/tmp/out.csv'",
+    ],
+)
+def test_query_refuses_writes_and_changes_nothing(loaded, statement):
+    url, truth, _ = loaded
+    result = mci("query", statement, "--db", url)
+    assert result.returncode == 2
+    assert "refused" in result.stderr
+    count = mci(
+        "query", "SELECT count(*) AS n FROM campaign_performance", "--db", url, "--format", "json"
+    )
+    assert json.loads(count.stdout) == [{"n": truth["expected"]["rows_loaded"]}]
+
+
+def test_quality_json_counts_per_reason(loaded):
+    url, truth, _ = loaded
+    result = mci("quality", "--db", url, "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    planted = {kind: f["count"] for kind, f in truth["faults"].items() if f["count"]}
+    assert report["quarantine_by_reason"] == planted
+    assert report["totals"]["rows_read"] == truth["expected"]["rows_read"]
+    text = mci("quality", "--db", url)
+    assert "Quarantine by reason" in text.stdout and "conflicting_duplicate" in text.stdout
+
+
+def test_db_url_comes_from_the_environment(tmp_path, sample):
+    import os
+
+    env = {**os.environ, "MCI_DB_URL": f"sqlite:///{tmp_path / 'env.sqlite'}"}
+    result = mci("ingest", str(sample), env=env)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "env.sqlite").exists()
+
+
+def test_help_does_not_import_heavy_libraries():
+    probe = (
+        "import sys, runpy; sys.argv = ['mci', '--help']\n"
+        "try:\n    runpy.run_module('mci', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in ('duckdb', 'pandas', 'pyarrow', 'numpy', 'psycopg')"
+        " if m in sys.modules)\n"
+        "print('HEAVY=' + ','.join(heavy))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert "Usage" in result.stdout
+    assert "HEAVY=\n" in result.stdout, result.stdout[-200:]
+
+
+def test_generate_is_deterministic_and_validates(tmp_path):
+    for name in ("a.csv", "b.csv"):
+        result = mci("generate", "--rows", "500", "--seed", "9", "--out", str(tmp_path / name))
+        assert result.returncode == 0, result.stderr
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+    bad = mci("generate", "--rows", "10", "--out", str(tmp_path / "x.txt"))
+    assert bad.returncode == 2 and ".txt" in bad.stderr
+    bad_date = mci("generate", "--start", "2021-13-01", "--out", str(tmp_path / "y.csv"))
+    assert bad_date.returncode == 2 and "ISO date" in bad_date.stderr
+
+
+def test_demo_builds_once_and_prints_headline_kpis(tmp_path):
+    url = f"duckdb:///{tmp_path / 'demo.duckdb'}"
+    first = mci("demo", "--db", url, "--rows", "3000", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "loaded 3,000 rows" in first.stdout or "loaded" in first.stdout
+    for kpi in ("ROI", "CTR", "CPC", "CPM", "CPA"):
+        assert kpi in first.stdout
+    second = mci("demo", "--db", url, "--rows", "3000", cwd=tmp_path)
+    assert "demo warehouse ready" in second.stdout

@@ -1,0 +1,280 @@
+"""The whole ingest on every engine: contract, cleaning, quarantine, idempotency."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from mci.ingest.errors import ContractError, IngestError
+from mci.ingest.pipeline import ingest
+from mci.ingest.progress import NoProgress
+from mci.ingest.quality import quality_report
+from mci.warehouse import connect
+from tests.conftest import ENGINES, url_for
+from tests.support.warehouse import quarantined_lines, snapshot
+
+
+def load(paths, url, **kw):
+    return ingest([Path(p) for p in paths], url, progress=NoProgress(), **kw)
+
+
+def clean_rows(url: str) -> list[tuple]:
+    """The loaded rows without their load id (to compare loads of different files)."""
+    return [row[1:] for row in snapshot(url, ("campaign_performance",))["campaign_performance"]]
+
+
+def test_genuine_sample_loads_with_nothing_quarantined(db_url, sample):
+    [result] = load([sample], db_url)
+    lines = sample.read_text(encoding="utf-8-sig").splitlines()[1:]
+    assert (result.rows_read, result.rows_loaded) == (len(lines), len(lines))
+    assert (result.rows_quarantined, result.rows_duplicate, result.status) == (0, 0, "loaded")
+    state = snapshot(db_url)
+    assert [row[2] for row in state["raw_campaign_rows"]] == lines
+    first = next(csv.DictReader(io.StringIO(sample.read_text(encoding="utf-8-sig"))))
+    row = state["campaign_performance"][0]
+    assert row[2] == int(first["Campaign_ID"])
+    assert row[9] == float(first["Acquisition_Cost"].replace("$", "").replace(",", ""))
+    assert row[17] == first["Date"]
+
+
+def test_dirty_export_quarantines_exactly_the_planted_lines(db_url, dirty_export):
+    path, truth = dirty_export
+    [result] = load([path], db_url)
+    expected = truth["expected"]
+    assert result.rows_read == expected["rows_read"]
+    assert result.rows_loaded == expected["rows_loaded"]
+    assert result.rows_quarantined == expected["rows_quarantined"]
+    assert result.rows_duplicate == expected["rows_duplicate"]
+    assert result.rows_read == result.rows_loaded + result.rows_quarantined + result.rows_duplicate
+    found = quarantined_lines(db_url)
+    planted = {kind: fault["lines"] for kind, fault in truth["faults"].items() if fault["count"]}
+    assert found == planted
+    state = snapshot(db_url)
+    loaded_lines = {row[1] for row in state["campaign_performance"]}
+    duplicate_lines = set(truth["duplicates"]["exact_duplicate"]["lines"])
+    assert not loaded_lines & duplicate_lines
+    assert len(state["raw_campaign_rows"]) == result.rows_read
+    assert result.new_categories == {"channel": sorted(truth["new_categories"]["channel"])}
+
+
+def test_quarantine_keeps_the_raw_line_and_a_reason_naming_the_column(db_url, dirty_export):
+    path, _ = dirty_export
+    load([path], db_url)
+    raw = dict(((r[0], r[1]), r[2]) for r in snapshot(db_url)["raw_campaign_rows"])
+    rows = snapshot(db_url, ("quarantine",))["quarantine"]
+    assert rows
+    for load_id, line, code, message, column, raw_text in rows:
+        assert raw_text == raw[(load_id, line)]
+        assert message
+        if code not in ("wrong_field_count", "conflicting_duplicate"):
+            assert column and column in message, (code, message)
+
+
+def test_loading_the_same_file_again_changes_nothing(db_url, dirty_export):
+    path, _ = dirty_export
+    [first] = load([path], db_url)
+    before = snapshot(db_url)
+    [again] = load([path], db_url)
+    assert again.status == "unchanged"
+    assert again.load_id == first.load_id
+    assert snapshot(db_url) == before
+
+
+def test_replace_reloads_the_file_once(db_url, clean_export):
+    path, truth = clean_export
+    [first] = load([path], db_url)
+    [second] = load([path], db_url, replace=True)
+    assert second.status == "loaded" and second.load_id != first.load_id
+    state = snapshot(db_url)
+    assert len(state["campaign_performance"]) == truth["expected"]["rows_loaded"]
+    assert {row[0] for row in state["campaign_performance"]} == {second.load_id}
+    statuses = {row[0]: row[11] for row in state["load_log"]}
+    assert statuses == {first.load_id: "replaced", second.load_id: "loaded"}
+
+
+def _rewrite(src: Path, dst: Path, *, crlf=False, bom=False, rename=None, plain_money=False):
+    rows = list(csv.reader(io.StringIO(src.read_text())))
+    header = [(rename or {}).get(name, name) for name in rows[0]]
+    money = rows[0].index("Acquisition_Cost")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n" if crlf else "\n")
+    writer.writerow(header)
+    for row in rows[1:]:
+        if plain_money:
+            row[money] = row[money].replace("$", "").replace(",", "")
+        writer.writerow(row)
+    dst.write_bytes((b"\xef\xbb\xbf" if bom else b"") + out.getvalue().encode())
+    return dst
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        {"crlf": True, "bom": True},
+        {"rename": {"Date": "Dates", "Language": "Languages"}},
+        {"plain_money": True},
+    ],
+    ids=["crlf-bom", "renamed-headers", "plain-money"],
+)
+def test_export_variants_load_the_same_rows(request, tmp_path, clean_export, variant):
+    path, truth = clean_export
+    reference = url_for("duckdb", request, tmp_path, "reference")
+    load([path], reference)
+    variant_path = _rewrite(path, tmp_path / "variant.csv", **variant)
+    url = url_for("duckdb", request, tmp_path, "variant")
+    renames = {new: old for old, new in variant.get("rename", {}).items()}
+    [result] = load([variant_path], url, renames=renames)
+    assert result.rows_loaded == truth["expected"]["rows_loaded"]
+    assert clean_rows(url) == clean_rows(reference)
+
+
+def test_renamed_headers_without_mapping_are_refused(tmp_path, clean_export):
+    path, _ = clean_export
+    renamed = _rewrite(path, tmp_path / "renamed.csv", rename={"Date": "Dates"})
+    db = tmp_path / "w.duckdb"
+    with pytest.raises(ContractError) as caught:
+        load([renamed], f"duckdb:///{db}")
+    message = str(caught.value)
+    assert str(renamed) in message and "missing columns: Date" in message
+    assert "Dates" in message and "--rename" in message
+    assert caught.value.exit_code == 2
+    assert not db.exists()
+
+
+def test_missing_columns_write_nothing_even_after_good_files(tmp_path, sample):
+    broken = tmp_path / "broken.csv"
+    broken.write_text("Campaign_ID,Company\n1,TechCorp\n")
+    db = tmp_path / "w.duckdb"
+    with pytest.raises(ContractError, match="Channel_Used"):
+        load([sample, broken], f"duckdb:///{db}")
+    assert not db.exists()
+
+
+def test_parquet_loads_the_same_as_csv(request, tmp_path):
+    from mci.datagen import generate
+
+    csv_truth = generate(tmp_path / "x.csv", rows=2_000, seed=4, dirty=0.02)
+    parquet_truth = generate(tmp_path / "x.parquet", rows=2_000, seed=4, dirty=0.02)
+    csv_url = url_for("duckdb", request, tmp_path, "csv")
+    parquet_url = url_for("duckdb", request, tmp_path, "parquet")
+    [from_csv] = load([tmp_path / "x.csv"], csv_url)
+    [from_parquet] = load([tmp_path / "x.parquet"], parquet_url)
+    assert from_parquet.rows_loaded == parquet_truth["expected"]["rows_loaded"]
+    assert from_csv.rows_loaded == csv_truth["expected"]["rows_loaded"]
+    csv_by_id = {row[1]: row[1:] for row in clean_rows(csv_url)}
+    for row in clean_rows(parquet_url):
+        if row[0] in csv_by_id and row[1] == csv_by_id[row[0]][1]:
+            assert row == csv_by_id[row[0]]
+
+
+def test_every_engine_holds_identical_rows(request, tmp_path, dirty_export):
+    path, _ = dirty_export
+    states = {}
+    for engine in ENGINES:
+        url = url_for(engine, request, tmp_path, f"all-{engine}")
+        load([path], url)
+        state = snapshot(url)
+        state["load_log"] = [row[:9] for row in state["load_log"]]  # timestamps differ
+        states[engine] = state
+    assert states["sqlite"] == states["duckdb"]
+    assert states["postgresql"] == states["duckdb"]
+
+
+def test_a_second_file_with_known_campaigns_counts_duplicates_and_conflicts(db_url, tmp_path):
+    header = (
+        "Campaign_ID,Company,Campaign_Type,Target_Audience,Duration,Channel_Used,"
+        "Conversion_Rate,Acquisition_Cost,ROI,Location,Language,Clicks,Impressions,"
+        "Engagement_Score,Customer_Segment,Date\n"
+    )
+
+    def line(cid: int, clicks: int) -> str:
+        return (
+            f'{cid},TechCorp,Email,All Ages,30 days,Email,0.05,"$10,000.00",5.0,Miami,'
+            f"English,{clicks},5000,5,Foodies,2021-03-0{cid % 9 + 1}\n"
+        )
+
+    first = tmp_path / "first.csv"
+    first.write_text(header + line(1, 100) + line(2, 200) + line(3, 300))
+    second = tmp_path / "second.csv"
+    second.write_text(header + line(2, 200) + line(3, 999) + line(4, 400))
+    load([first], db_url)
+    [result] = load([second], db_url)
+    assert (result.rows_read, result.rows_loaded) == (3, 1)
+    assert (result.rows_duplicate, result.rows_quarantined) == (1, 1)
+    assert quarantined_lines(db_url) == {"conflicting_duplicate": [2]}
+    with connect(db_url, read_only=True) as wh:
+        _, rows = wh.query("SELECT campaign_id, clicks FROM campaign_performance ORDER BY 1")
+        _, message = wh.query("SELECT reason_message FROM quarantine")
+    assert rows == [(1, 100), (2, 200), (3, 300), (4, 400)]
+    assert "line 3 of load 1" in message[0][0]
+
+
+def test_outliers_are_flagged_in_a_column_not_dropped(db_url, tmp_path):
+    header = (
+        "Campaign_ID,Company,Campaign_Type,Target_Audience,Duration,Channel_Used,"
+        "Conversion_Rate,Acquisition_Cost,ROI,Location,Language,Clicks,Impressions,"
+        "Engagement_Score,Customer_Segment,Date\n"
+    )
+    lines = [
+        f'{i},TechCorp,Email,All Ages,30 days,Email,0.05,"${10_000 + 37 * i:,}.00",5.0,Miami,'
+        f"English,{400 + i},{5000 + 11 * i},5,Foodies,2021-03-01\n"
+        for i in range(1, 41)
+    ]
+    # one campaign spends 40 times the typical amount per click
+    lines[7] = lines[7].replace('"$10,296.00"', '"$400,000.00"')
+    path = tmp_path / "outlier.csv"
+    path.write_text(header + "".join(lines))
+    [result] = load([path], db_url)
+    assert result.rows_loaded == 40 and result.rows_outlier == 1
+    with connect(db_url, read_only=True) as wh:
+        _, rows = wh.query(
+            "SELECT line_no, outlier_reason FROM campaign_performance WHERE is_outlier"
+        )
+    assert rows == [(8, "spend,cpc")]
+    report = quality_report(db_url)
+    assert report.outliers_by_channel == {"Email": {"spend": 1, "cpc": 1}}
+
+
+def test_a_file_that_is_not_utf8_leaves_the_warehouse_as_it_was(db_url, sample, tmp_path):
+    load([sample], db_url)
+    before = snapshot(db_url)
+    text = sample.read_bytes().replace(b"Chicago", b"Chic\xe0go", 1)
+    bad = tmp_path / "latin1.csv"
+    bad.write_bytes(text)
+    with pytest.raises(IngestError) as caught:
+        load([bad], db_url)
+    assert str(bad) in str(caught.value)
+    assert snapshot(db_url) == before
+
+
+def test_blank_lines_keep_physical_line_numbers(db_url, tmp_path, sample):
+    lines = sample.read_text(encoding="utf-8-sig").splitlines()
+    text = "\n".join([lines[0], lines[1], "", lines[2], "3,only,three", lines[3]]) + "\n"
+    path = tmp_path / "gaps.csv"
+    path.write_text(text)
+    [result] = load([path], db_url)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (4, 3, 1)
+    assert quarantined_lines(db_url) == {"wrong_field_count": [4]}
+    with connect(db_url, read_only=True) as wh:
+        _, rows = wh.query("SELECT line_no FROM campaign_performance ORDER BY 1")
+    assert [r[0] for r in rows] == [1, 3, 5]
+
+
+def test_quality_report_accounts_for_every_row(db_url, dirty_export):
+    path, truth = dirty_export
+    load([path], db_url)
+    report = quality_report(db_url)
+    totals = report.totals
+    assert (
+        totals["rows_read"]
+        == totals["rows_loaded"] + totals["rows_quarantined"] + totals["rows_duplicate"]
+    )
+    planted = {kind: f["count"] for kind, f in truth["faults"].items() if f["count"]}
+    assert report.quarantine_by_reason == planted
+    assert {s["reason_code"] for s in report.samples} == set(planted)
+    assert report.new_categories == {"channel": sorted(truth["new_categories"]["channel"])}
+    json.dumps(report.to_dict())
