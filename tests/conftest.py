@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tests.support.postgres import fresh_database, running_postgres
 
 ENGINES = ("duckdb", "sqlite", "postgresql")

@@ -364,9 +364,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--baseline-via-clean-csv",
-        action="store_true",
-        help="baseline keeps the original's clean-CSV hand-off between its notebook "
-        "and loader (slower; off by default)",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="baseline keeps the original's clean-CSV hand-off between its notebook and "
+        "loader, as the original project ran (default); --no-baseline-via-clean-csv drops it",
     )
     p.add_argument("--skip-baseline", action="store_true", help="run mci only")
     p.add_argument(

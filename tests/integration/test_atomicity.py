@@ -8,12 +8,12 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.conftest import ENGINES, url_for
+from tests.support.warehouse import snapshot
 
 from mci.ingest.pipeline import ingest
 from mci.ingest.progress import NoProgress
 from mci.warehouse import connect
-from tests.conftest import ENGINES, url_for
-from tests.support.warehouse import snapshot
 
 COUNTED = ("load_log", "raw_campaign_rows", "campaign_performance", "quarantine")
 
@@ -29,7 +29,7 @@ def big_export(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def counts(url: str) -> dict[str, int]:
     with connect(url, read_only=True) as wh:
-        return {t: int(wh.scalar(f"SELECT count(*) FROM {t}")) for t in COUNTED}  # noqa: S608
+        return {t: int(wh.scalar(f"SELECT count(*) FROM {t}")) for t in COUNTED}
 
 
 def run_ingest(path: Path, url: str) -> subprocess.Popen:

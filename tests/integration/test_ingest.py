@@ -8,14 +8,14 @@ import json
 from pathlib import Path
 
 import pytest
+from tests.conftest import ENGINES, url_for
+from tests.support.warehouse import quarantined_lines, snapshot
 
 from mci.ingest.errors import ContractError, IngestError
 from mci.ingest.pipeline import ingest
 from mci.ingest.progress import NoProgress
 from mci.ingest.quality import quality_report
 from mci.warehouse import connect
-from tests.conftest import ENGINES, url_for
-from tests.support.warehouse import quarantined_lines, snapshot
 
 
 def load(paths, url, **kw):

@@ -35,7 +35,7 @@ def snapshot(url: str, tables: tuple[str, ...] = tuple(TABLE_ORDER)) -> dict[str
             if not wh.table_exists(table):
                 out[table] = []
                 continue
-            _, rows = wh.query(f"SELECT * FROM {table} ORDER BY {TABLE_ORDER[table]}")  # noqa: S608
+            _, rows = wh.query(f"SELECT * FROM {table} ORDER BY {TABLE_ORDER[table]}")
             out[table] = [tuple(_neutral(v) for v in row) for row in rows]
     return out
 
