@@ -29,7 +29,7 @@ from typing import Any
 from mci.ingest.contract import CATEGORY_COLUMNS
 from mci.ingest.process import LoadCounts, Processor, new_categories_json
 from mci.ingest.progress import NoProgress, default_progress, tracked_runner
-from mci.ingest.source import SourceLayout, read_layout, sha256_of
+from mci.ingest.source import FileScan, SourceLayout, read_layout, scan_file
 from mci.warehouse.connection import Warehouse, connect
 from mci.warehouse.dialects import DIALECTS
 from mci.warehouse.schema import LOAD_TABLES, column_names, ensure_schema
@@ -192,14 +192,14 @@ def _result(
 
 
 @contextlib.contextmanager
-def _as_csv(layout: SourceLayout) -> Iterator[SourceLayout]:
+def _as_csv(layout: SourceLayout, scan: FileScan) -> Iterator[tuple[SourceLayout, FileScan]]:
     """The layout itself for CSV; for Parquet, the same rows written to a temporary CSV.
 
     Parquet rows become CSV lines (every value as text, nulls as empty fields), so one code
     path loads both and the raw store holds a line per row either way.
     """
     if layout.format == "csv":
-        yield layout
+        yield layout, scan
         return
     import duckdb
 
@@ -219,7 +219,7 @@ def _as_csv(layout: SourceLayout) -> Iterator[SourceLayout]:
             )
         finally:
             con.close()
-        yield dataclasses.replace(layout, path=target, format="csv")
+        yield dataclasses.replace(layout, path=target, format="csv"), scan_file(target)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -235,31 +235,37 @@ def _literal(text: str) -> str:
 def _load_into_duckdb(
     wh: Warehouse,
     layout: SourceLayout,
-    sha256: str,
+    scan: FileScan,
     replace: bool,
     progress: Any,
     started: dt.datetime,
 ) -> LoadResult:
     con = wh.raw
     _configure_duckdb(con)
-    with wh.transaction():
-        previous = _previous_load(wh, sha256)
-        if previous is not None and not replace:
-            return _unchanged(layout, sha256, previous)
-        if previous is not None:
-            _retire_previous(wh, sha256)
-        load_id = _next_load_id(wh)
-        with _as_csv(layout) as csv_layout:
-            counts = Processor(con, tracked_runner(con, progress)).load(csv_layout, load_id)
-        finished = _now()
-        _insert_log(wh, _log_row(layout, sha256, load_id, counts, started, finished))
+    sha256 = scan.sha256
+    previous = _previous_load(wh, sha256)
+    if previous is not None and not replace:
+        return _unchanged(layout, sha256, previous)
+    processor = Processor(con, tracked_runner(con, progress))
+    with _as_csv(layout, scan) as (csv_layout, csv_scan):
+        try:
+            processor.read(csv_layout)
+            with wh.transaction():
+                if replace:
+                    _retire_previous(wh, sha256)
+                load_id = _next_load_id(wh)
+                counts = processor.load(csv_layout, csv_scan, load_id)
+                finished = _now()
+                _insert_log(wh, _log_row(layout, sha256, load_id, counts, started, finished))
+        finally:
+            processor.drop_temps()
     return _result(layout, sha256, load_id, counts, started, finished)
 
 
 def _load_elsewhere(
     wh: Warehouse,
     layout: SourceLayout,
-    sha256: str,
+    scan: FileScan,
     replace: bool,
     progress: Any,
     started: dt.datetime,
@@ -267,6 +273,7 @@ def _load_elsewhere(
     """SQLite and PostgreSQL: process in a scratch DuckDB, then publish in one transaction."""
     import duckdb
 
+    sha256 = scan.sha256
     previous = _previous_load(wh, sha256)
     if previous is not None and not replace:
         return _unchanged(layout, sha256, previous)
@@ -279,10 +286,12 @@ def _load_elsewhere(
             _copy_prior_rows(wh, con, sha256 if replace else None)
             # Process under the id the load will most likely get; publishing re-stamps it.
             scratch_id = _next_load_id(wh)
-            con.execute("BEGIN")
-            with _as_csv(layout) as csv_layout:
-                counts = Processor(con, tracked_runner(con, progress)).load(csv_layout, scratch_id)
-            con.execute("COMMIT")
+            processor = Processor(con, tracked_runner(con, progress))
+            with _as_csv(layout, scan) as (csv_layout, csv_scan):
+                processor.read(csv_layout)
+                con.execute("BEGIN")
+                counts = processor.load(csv_layout, csv_scan, scratch_id)
+                con.execute("COMMIT")
             progress.stage("publish")
             with _exclusive(wh):
                 if replace:
@@ -410,9 +419,9 @@ def ingest(
         for layout in layouts:
             reporter.start_file(layout.path.name, layout.path.stat().st_size)
             started = _now()
-            sha256 = sha256_of(layout.path, reporter.advance_bytes)
+            scan = scan_file(layout.path, reporter.advance_bytes)
             load = _load_into_duckdb if wh.engine == "duckdb" else _load_elsewhere
-            results.append(load(wh, layout, sha256, replace, reporter, started))
+            results.append(load(wh, layout, scan, replace, reporter, started))
             reporter.finish_file()
     return results
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from mci.ingest.contract import (
@@ -27,7 +26,7 @@ from mci.ingest.contract import (
 )
 from mci.ingest.errors import IngestError
 from mci.ingest.rules import PARSERS, check_field_sql, check_index_sql, typed_select_sql
-from mci.ingest.source import SourceLayout
+from mci.ingest.source import FileScan, SourceLayout
 from mci.warehouse.schema import column_names
 
 # Modified z-score threshold of Iglewicz and Hoaglin, on log values within each channel.
@@ -86,25 +85,43 @@ class Processor:
     def _count(self, table: str) -> int:
         return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
-    def _drop_temps(self) -> None:
+    def drop_temps(self) -> None:
+        """Drops the temporary tables and views of a load."""
+        self.con.execute("DROP VIEW IF EXISTS _mci_keys")
         self.con.execute("DROP VIEW IF EXISTS _mci_numbered")
         for name in _TEMP_TABLES:
             self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
-    def load(self, layout: SourceLayout, load_id: int) -> LoadCounts:
-        """Loads one CSV file as ``load_id``: raw lines, clean rows, quarantine and counts.
+    def read(self, layout: SourceLayout) -> None:
+        """Reads and checks every record into temporary tables (run before the transaction).
+
+        Temporary tables never reach the database file, and built outside the load's
+        transaction DuckDB can spill them to disk, so memory stays bounded on big files.
 
         Raises:
             IngestError: the file cannot be read (the message names the file and line).
         """
-        self._drop_temps()
-        counts = LoadCounts()
+        self.drop_temps()
         try:
-            counts.rows_read, blank_lines = self._store_raw_lines(layout, load_id)
             self._read_records(layout)
         except IngestError:
             raise
         except Exception as exc:  # DuckDB's CSV errors name the line; keep the file in front
+            raise IngestError(layout.path, _reader_message(exc)) from None
+
+    def load(self, layout: SourceLayout, scan: FileScan, load_id: int) -> LoadCounts:
+        """Loads the records :meth:`read` prepared as ``load_id`` (inside the transaction).
+
+        Raises:
+            IngestError: the file cannot be read, or its rows do not add up.
+        """
+        counts = LoadCounts()
+        try:
+            counts.rows_read = self._store_raw_lines(layout, scan, load_id)
+            blank_lines = self._blank_lines(layout, scan)
+        except IngestError:
+            raise
+        except Exception as exc:
             raise IngestError(layout.path, _reader_message(exc)) from None
         self._number_lines(layout, blank_lines, counts.rows_read)
         has_prior = bool(
@@ -130,42 +147,47 @@ class Processor:
                 f"internal check failed: {counts.rows_read} rows read but {accounted} "
                 "accounted for; nothing was loaded",
             )
-        self._drop_temps()
         return counts
 
     # -- reading -----------------------------------------------------------------------
 
-    def _store_raw_lines(self, layout: SourceLayout, load_id: int) -> tuple[int, list[int]]:
-        """Stores every non-blank data line as it arrived.
+    def _lines_scan(self, layout: SourceLayout, scan: FileScan) -> str:
+        """The file one whole line per row (the line break dropped, CRLF too)."""
+        if scan.line_separator is None:
+            raise IngestError(
+                layout.path, "the file holds every ASCII control separator: not a text export"
+            )
+        return (
+            f"read_csv(?, delim = '{scan.line_separator}', quote = '', escape = '', "
+            "header = false, columns = {'line': 'VARCHAR'}, auto_detect = false, "
+            "strict_mode = false, max_line_size = 1048576) WITH ORDINALITY"
+        )
 
-        Returns:
-            The number of lines stored and the line numbers of blank lines.
+    def _store_raw_lines(self, layout: SourceLayout, scan: FileScan, load_id: int) -> int:
+        """Stores every non-blank data line as it arrived; returns how many.
+
+        A narrow, streaming scan: numbering lines with ``WITH ORDINALITY`` runs on one
+        core, but there is little to do per line here and nothing to hold in memory.
         """
-        separator = _absent_byte(layout.path)
-        self.run(
-            "read",
-            "CREATE TEMP TABLE _mci_lines AS SELECT line FROM read_csv(?, "
-            f"delim = '{separator}', quote = '', escape = '', header = false, "
-            "columns = {'line': 'VARCHAR'}, auto_detect = false, strict_mode = false, "
-            "max_line_size = 1048576)",
+        return int(
+            self._one(
+                "read",
+                "INSERT INTO raw_campaign_rows (load_id, line_no, raw_line) "
+                f"SELECT ?, ordinality - 1, line FROM {self._lines_scan(layout, scan)} "
+                "WHERE ordinality > 1 AND line <> ''",
+                [load_id, str(layout.path)],
+            )
+        )
+
+    def _blank_lines(self, layout: SourceLayout, scan: FileScan) -> list[int]:
+        if not scan.has_blank_lines:
+            return []
+        rows = self.con.execute(
+            f"SELECT ordinality - 1 FROM {self._lines_scan(layout, scan)} "
+            "WHERE ordinality > 1 AND coalesce(line, '') = ''",
             [str(layout.path)],
-        )
-        base = self.con.execute("SELECT min(rowid) FROM _mci_lines").fetchall()[0][0]
-        if base is None:
-            return 0, []
-        # The reader drops the line break itself (CRLF too); blank lines come back empty.
-        stored = self._one(
-            "read",
-            "INSERT INTO raw_campaign_rows (load_id, line_no, raw_line) "
-            "SELECT ?, rowid - ?, line FROM _mci_lines WHERE rowid > ? AND line <> ''",
-            [load_id, base, base],
-        )
-        blank = self.con.execute(
-            "SELECT rowid - ? FROM _mci_lines WHERE rowid > ? AND coalesce(line, '') = ''",
-            [base, base],
         ).fetchall()
-        self.con.execute("DROP TABLE _mci_lines")
-        return int(stored), [row[0] for row in blank]
+        return [row[0] for row in rows]
 
     def _read_records(self, layout: SourceLayout) -> None:
         """Every record the CSV reader keeps, typed and checked, in file order."""
@@ -219,16 +241,14 @@ class Processor:
             "SELECT rowid - (SELECT min(rowid) FROM _mci_records) + 1 AS k, * FROM _mci_records"
         )
         self.con.execute(f"CREATE TEMP VIEW _mci_numbered AS {_numbered(ordinal, bool(shift))}")
-        self.run(
-            "renumber",
-            "CREATE TEMP TABLE _mci_keys AS SELECT line_no, v_campaign_id AS cid, check_idx, "
+        self.con.execute(
+            "CREATE TEMP VIEW _mci_keys AS SELECT line_no, v_campaign_id AS cid, check_idx, "
             f"CASE WHEN check_idx IS NOT NULL THEN {check_field_sql('reason_code')} END "
             "AS reason_code, message, "
             f"CASE WHEN check_idx IS NOT NULL THEN {check_field_sql('column')} END AS column_name "
-            "FROM _mci_numbered",
-            None,
+            "FROM _mci_numbered"
         )
-        kept = self._count("_mci_keys")
+        kept = self._count("_mci_records")
         if kept + len(rejected) != data_lines:
             raise IngestError(
                 layout.path,
@@ -365,25 +385,41 @@ class Processor:
         )
 
     def _flag_outliers(self, load_id: int) -> int:
-        """Flags rows far from their channel's typical spend, CPC or CTR (robust z on logs)."""
-        medians = ", ".join(f"median({sql}) AS med_{name}" for name, sql in OUTLIER_METRICS.items())
+        """Flags rows far from their channel's typical spend, CPC or CTR (robust z on logs).
+
+        Medians come from histograms with bins of 0.001 in log space (0.1 % apart): exact
+        enough for the rule, the same on every run, and bounded in memory on any size, where
+        an exact median would hold every value of a channel at once.
+        """
+        names = ", ".join(OUTLIER_METRICS)
+        values = ", ".join(f"{sql} AS {name}" for name, sql in OUTLIER_METRICS.items())
+        long = (
+            f"UNPIVOT (SELECT line_no, channel, {values} FROM campaign_performance "
+            f"WHERE load_id = ? AND {_OUTLIER_GUARD}) ON {names} INTO NAME metric VALUE x"
+        )
         self.run(
             "outliers",
-            f"CREATE TEMP TABLE _mci_ostats AS SELECT channel, {medians} "
-            f"FROM campaign_performance WHERE load_id = ? AND {_OUTLIER_GUARD} GROUP BY channel "
-            f"HAVING count(*) >= {OUTLIER_MIN_ROWS}",
+            f"CREATE TEMP TABLE _mci_omed AS {_binned_median(long)}",
             [load_id],
         )
-        mads = ", ".join(
-            f"median(abs({sql} - s.med_{name})) AS mad_{name}"
-            for name, sql in OUTLIER_METRICS.items()
+        deviations = (
+            f"SELECT l.channel, l.metric, abs(l.x - m.med) AS x FROM ({long}) AS l "
+            "JOIN _mci_omed AS m USING (channel, metric)"
         )
         self.run(
             "outliers",
-            "CREATE OR REPLACE TEMP TABLE _mci_ostats AS SELECT s.*, "
-            f"{mads} FROM campaign_performance AS c JOIN _mci_ostats AS s USING (channel) "
-            f"WHERE c.load_id = ? AND {_OUTLIER_GUARD} GROUP BY ALL",
+            f"CREATE TEMP TABLE _mci_omad AS {_binned_median(deviations)}",
             [load_id],
+        )
+        wide = ", ".join(
+            f"max(m.med) FILTER (WHERE m.metric = '{name}') AS med_{name}, "
+            f"max(d.med) FILTER (WHERE m.metric = '{name}') AS mad_{name}"
+            for name in OUTLIER_METRICS
+        )
+        self.con.execute(
+            f"CREATE TEMP TABLE _mci_ostats AS SELECT m.channel, {wide} FROM _mci_omed AS m "
+            f"JOIN _mci_omad AS d USING (channel, metric) WHERE m.n >= {OUTLIER_MIN_ROWS} "
+            "GROUP BY m.channel"
         )
         flags = ", ".join(
             f"CASE WHEN s.mad_{name} > 0 AND abs(0.6745 * ({sql} - s.med_{name}) / "
@@ -432,6 +468,20 @@ class Processor:
 _CLEAN_VALUE_COLUMNS: tuple[str, ...] = tuple(PARSERS)
 
 
+def _binned_median(values: str) -> str:
+    """Per ``(channel, metric)``, the median of ``x`` from bins 0.001 wide, and the count."""
+    return (
+        "SELECT channel, metric, min(b) FILTER (WHERE cum >= total / 2.0) AS med, "
+        "max(total) AS n FROM ("
+        "  SELECT channel, metric, b,"
+        "    sum(n) OVER (PARTITION BY channel, metric ORDER BY b) AS cum,"
+        "    sum(n) OVER (PARTITION BY channel, metric) AS total"
+        f"  FROM (SELECT channel, metric, round(x, 3) AS b, count(*) AS n FROM ({values}) "
+        "GROUP BY ALL)"
+        ") GROUP BY ALL"
+    )
+
+
 def _numbered(source: str, shifted: bool) -> str:
     """``source`` (records with ordinal ``k``) with each record's physical ``line_no``.
 
@@ -446,11 +496,9 @@ def _numbered(source: str, shifted: bool) -> str:
 
 
 _TEMP_TABLES = (
-    "_mci_lines",
     "_mci_rejects",
     "_mci_rejects_scan",
     "_mci_records",
-    "_mci_keys",
     "_mci_rejected",
     "_mci_shift",
     "_mci_cand",
@@ -461,22 +509,9 @@ _TEMP_TABLES = (
     "_mci_excluded",
     "_mci_q",
     "_mci_ostats",
+    "_mci_omed",
+    "_mci_omad",
 )
-
-
-def _absent_byte(path: Path) -> str:
-    """A control character that never occurs in the file, to read it one line per row."""
-    candidates = [b"\x1f", b"\x1e", b"\x1d", b"\x1c", b"\x07"]
-    with path.open("rb") as handle:
-        while block := handle.read(1 << 24):
-            candidates = [c for c in candidates if c not in block]
-            if not candidates:
-                raise IngestError(
-                    path,
-                    "the file holds every ASCII separator control "
-                    "character; it does not look like a text export",
-                )
-    return "\\x" + candidates[0].hex()
 
 
 def _reader_message(exc: Exception) -> str:

@@ -35,9 +35,24 @@ def money_sql(raw: str) -> str:
     )
 
 
+def _whole(raw: str, kind: str = "BIGINT") -> str:
+    # TRY_CAST alone rounds '506.7' to 507 and takes '1e3' or '0x10': digits only.
+    text = _t(raw)
+    return f"CASE WHEN regexp_full_match({text}, '-?[0-9]+') THEN TRY_CAST({text} AS {kind}) END"
+
+
+def _finite(raw: str) -> str:
+    # 'NaN' and 'inf' cast to DOUBLE, and would poison every sum: not numbers here.
+    value = f"TRY_CAST({_t(raw)} AS DOUBLE)"
+    return f"CASE WHEN isfinite({value}) THEN {value} END"
+
+
+# ISO dates: a four-digit year ('21-01-01' would otherwise read as the year 21).
+DATE_PATTERN = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+
 # Typed column name -> SQL over the raw row ``r`` (DuckDB dialect).
 PARSERS: dict[str, str] = {
-    "campaign_id": f"TRY_CAST({_t('campaign_id')} AS BIGINT)",
+    "campaign_id": _whole("campaign_id"),
     "company": f"NULLIF({_t('company')}, '')",
     "campaign_type": f"NULLIF({_t('campaign_type')}, '')",
     "target_audience": f"NULLIF({_t('target_audience')}, '')",
@@ -46,16 +61,19 @@ PARSERS: dict[str, str] = {
         "AS INTEGER)"
     ),
     "channel": f"NULLIF({_t('channel_used')}, '')",
-    "conversion_rate": f"TRY_CAST({_t('conversion_rate')} AS DOUBLE)",
+    "conversion_rate": _finite("conversion_rate"),
     "spend": money_sql("acquisition_cost"),
-    "roi": f"TRY_CAST({_t('roi')} AS DOUBLE)",
+    "roi": _finite("roi"),
     "location": f"NULLIF({_t('location')}, '')",
     "language": f"NULLIF({_t('language')}, '')",
-    "clicks": f"TRY_CAST({_t('clicks')} AS BIGINT)",
-    "impressions": f"TRY_CAST({_t('impressions')} AS BIGINT)",
-    "engagement_score": f"TRY_CAST({_t('engagement_score')} AS INTEGER)",
+    "clicks": _whole("clicks"),
+    "impressions": _whole("impressions"),
+    "engagement_score": _whole("engagement_score", "INTEGER"),
     "customer_segment": f"NULLIF({_t('customer_segment')}, '')",
-    "date": f"TRY_CAST(try_strptime({_t('date')}, '%Y-%m-%d') AS DATE)",
+    "date": (
+        f"CASE WHEN regexp_full_match({_t('date')}, '{DATE_PATTERN}') "
+        f"THEN TRY_CAST(try_strptime({_t('date')}, '%Y-%m-%d') AS DATE) END"
+    ),
 }
 
 

@@ -163,12 +163,45 @@ def read_layout(path: Path, renames: Mapping[str, str] | None = None) -> SourceL
     return SourceLayout(path, fmt, header, positions, applied, extra)
 
 
-def sha256_of(path: Path, on_bytes: Callable[[int], None] | None = None) -> str:
-    """Returns the file's sha256 hex digest, reporting bytes read to ``on_bytes``."""
+_SEPARATORS = (b"\x1f", b"\x1e", b"\x1d", b"\x1c", b"\x07")
+
+
+@dataclass(frozen=True)
+class FileScan:
+    """What one pass over a file's bytes found.
+
+    Attributes:
+        sha256: the file's checksum.
+        line_separator: a control character absent from the file (as a DuckDB string
+            escape), so the file can be read one whole line per row; ``None`` when the file
+            holds them all (a binary file).
+        has_blank_lines: whether some line after the first is empty.
+    """
+
+    sha256: str
+    line_separator: str | None
+    has_blank_lines: bool
+
+
+def scan_file(path: Path, on_bytes: Callable[[int], None] | None = None) -> FileScan:
+    """Reads the file once: its sha256, a separator it lacks, and whether it has blank lines."""
     digest = hashlib.sha256()
+    absent = list(_SEPARATORS)
+    blank = False
+    tail = b""
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
+            absent = [c for c in absent if c not in chunk]
+            window = tail + chunk
+            blank = blank or b"\n\n" in window or b"\n\r\n" in window
+            tail = chunk[-2:]
             if on_bytes is not None:
                 on_bytes(len(chunk))
-    return digest.hexdigest()
+    separator = "\\x" + absent[0].hex() if absent else None
+    return FileScan(digest.hexdigest(), separator, blank)
+
+
+def sha256_of(path: Path, on_bytes: Callable[[int], None] | None = None) -> str:
+    """Returns the file's sha256 hex digest, reporting bytes read to ``on_bytes``."""
+    return scan_file(path, on_bytes).sha256

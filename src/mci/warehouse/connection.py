@@ -73,7 +73,10 @@ class Warehouse:
         if self.engine == "duckdb":
             return self.raw.execute(sql, list(params) if params is not None else None)
         cursor = self.raw.cursor()
-        cursor.execute(sql, tuple(params) if params is not None else ())
+        if params is None:  # psycopg reads every % as a placeholder once parameters are given
+            cursor.execute(sql)
+        else:
+            cursor.execute(sql, tuple(params))
         return cursor
 
     def query(

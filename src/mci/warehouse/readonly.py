@@ -44,6 +44,8 @@ def check_read_only(sql: str) -> None:
     if not isinstance(statement, readable):
         kind = statement.key.upper()
         raise WriteRefused(f"refused: `mci query` is read-only and runs no {kind} statement")
+    if statement.args.get("into") is not None:
+        raise WriteRefused("refused: `mci query` is read-only, and SELECT ... INTO writes a table")
     for node in statement.walk():
         if isinstance(
             node,

@@ -15,11 +15,19 @@ if TYPE_CHECKING:
     from mci.warehouse.dialects import Dialect
 
 
+def _timestamp_types() -> tuple[object, ...]:
+    from sqlglot import exp
+
+    kinds = exp.DataType.Type
+    return (kinds.TIMESTAMP, kinds.TIMESTAMPNTZ)
+
+
 @functools.lru_cache(maxsize=512)
 def _transpile(sql: str, target: str) -> str:
     import sqlglot
     from sqlglot import exp
 
+    _TIMESTAMPS = _timestamp_types()
     statements = sqlglot.parse(sql, read="duckdb")
     out = []
     for statement in statements:
@@ -30,7 +38,7 @@ def _transpile(sql: str, target: str) -> str:
             statement = statement.transform(
                 lambda node: (
                     exp.DataType.build("TEXT")
-                    if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.TIMESTAMP
+                    if isinstance(node, exp.DataType) and node.this in _TIMESTAMPS
                     else node
                 )
             )
