@@ -92,7 +92,7 @@ class Processor:
         for name in _TEMP_TABLES:
             self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
-    def read(self, layout: SourceLayout) -> None:
+    def read(self, layout: SourceLayout, scan: FileScan) -> None:
         """Reads and checks every record into temporary tables (run before the transaction).
 
         Temporary tables never reach the database file, and built outside the load's
@@ -103,6 +103,7 @@ class Processor:
         """
         self.drop_temps()
         try:
+            self._read_lines(layout, scan)
             self._read_records(layout)
         except IngestError:
             raise
@@ -116,13 +117,8 @@ class Processor:
             IngestError: the file cannot be read, or its rows do not add up.
         """
         counts = LoadCounts()
-        try:
-            counts.rows_read = self._store_raw_lines(layout, scan, load_id)
-            blank_lines = self._blank_lines(layout, scan)
-        except IngestError:
-            raise
-        except Exception as exc:
-            raise IngestError(layout.path, _reader_message(exc)) from None
+        counts.rows_read = self._store_raw_lines(load_id)
+        blank_lines = self._blank_lines(scan)
         self._number_lines(layout, blank_lines, counts.rows_read)
         has_prior = bool(
             self._one(
@@ -160,32 +156,37 @@ class Processor:
         return (
             f"read_csv(?, delim = '{scan.line_separator}', quote = '', escape = '', "
             "header = false, columns = {'line': 'VARCHAR'}, auto_detect = false, "
-            "strict_mode = false, max_line_size = 1048576) WITH ORDINALITY"
+            "strict_mode = false, max_line_size = 1048576)"
         )
 
-    def _store_raw_lines(self, layout: SourceLayout, scan: FileScan, load_id: int) -> int:
-        """Stores every non-blank data line as it arrived; returns how many.
+    def _read_lines(self, layout: SourceLayout, scan: FileScan) -> None:
+        """The file's lines, in order, into a temporary table (``rowid`` gives the order)."""
+        self.run(
+            "read",
+            f"CREATE TEMP TABLE _mci_lines AS SELECT line FROM {self._lines_scan(layout, scan)}",
+            [str(layout.path)],
+        )
 
-        A narrow, streaming scan: numbering lines with ``WITH ORDINALITY`` runs on one
-        core, but there is little to do per line here and nothing to hold in memory.
-        """
+    def _store_raw_lines(self, load_id: int) -> int:
+        """Stores every non-blank data line as it arrived; returns how many."""
+        base = self.con.execute("SELECT min(rowid) FROM _mci_lines").fetchall()[0][0]
+        if base is None:
+            return 0
         return int(
             self._one(
                 "read",
                 "INSERT INTO raw_campaign_rows (load_id, line_no, raw_line) "
-                f"SELECT ?, ordinality - 1, line FROM {self._lines_scan(layout, scan)} "
-                "WHERE ordinality > 1 AND line <> ''",
-                [load_id, str(layout.path)],
+                "SELECT ?, rowid - ?, line FROM _mci_lines WHERE rowid > ? AND line <> ''",
+                [load_id, base, base],
             )
         )
 
-    def _blank_lines(self, layout: SourceLayout, scan: FileScan) -> list[int]:
+    def _blank_lines(self, scan: FileScan) -> list[int]:
         if not scan.has_blank_lines:
             return []
         rows = self.con.execute(
-            f"SELECT ordinality - 1 FROM {self._lines_scan(layout, scan)} "
-            "WHERE ordinality > 1 AND coalesce(line, '') = ''",
-            [str(layout.path)],
+            "SELECT rowid - (SELECT min(rowid) FROM _mci_lines) AS line_no FROM _mci_lines "
+            "WHERE line_no > 0 AND coalesce(line, '') = ''"
         ).fetchall()
         return [row[0] for row in rows]
 
@@ -387,40 +388,34 @@ class Processor:
     def _flag_outliers(self, load_id: int) -> int:
         """Flags rows far from their channel's typical spend, CPC or CTR (robust z on logs).
 
-        Medians come from histograms with bins of 0.001 in log space (0.1 % apart): exact
-        enough for the rule, the same on every run, and bounded in memory on any size, where
-        an exact median would hold every value of a channel at once.
+        Exact medians, one metric at a time: a median holds every value of its groups, and
+        three at once outgrow the memory limit on big loads.
         """
-        names = ", ".join(OUTLIER_METRICS)
-        values = ", ".join(f"{sql} AS {name}" for name, sql in OUTLIER_METRICS.items())
-        long = (
-            f"UNPIVOT (SELECT line_no, channel, {values} FROM campaign_performance "
-            f"WHERE load_id = ? AND {_OUTLIER_GUARD}) ON {names} INTO NAME metric VALUE x"
-        )
-        self.run(
-            "outliers",
-            f"CREATE TEMP TABLE _mci_omed AS {_binned_median(long)}",
-            [load_id],
-        )
-        deviations = (
-            f"SELECT l.channel, l.metric, abs(l.x - m.med) AS x FROM ({long}) AS l "
-            "JOIN _mci_omed AS m USING (channel, metric)"
-        )
-        self.run(
-            "outliers",
-            f"CREATE TEMP TABLE _mci_omad AS {_binned_median(deviations)}",
-            [load_id],
-        )
-        wide = ", ".join(
-            f"max(m.med) FILTER (WHERE m.metric = '{name}') AS med_{name}, "
-            f"max(d.med) FILTER (WHERE m.metric = '{name}') AS mad_{name}"
-            for name in OUTLIER_METRICS
-        )
+        rows = f"FROM campaign_performance WHERE load_id = ? AND {_OUTLIER_GUARD}"
         self.con.execute(
-            f"CREATE TEMP TABLE _mci_ostats AS SELECT m.channel, {wide} FROM _mci_omed AS m "
-            f"JOIN _mci_omad AS d USING (channel, metric) WHERE m.n >= {OUTLIER_MIN_ROWS} "
-            "GROUP BY m.channel"
+            f"CREATE TEMP TABLE _mci_ostats AS SELECT channel {rows} GROUP BY channel "
+            f"HAVING count(*) >= {OUTLIER_MIN_ROWS}",
+            [load_id],
         )
+        for name, sql in OUTLIER_METRICS.items():
+            self.con.execute(f"ALTER TABLE _mci_ostats ADD COLUMN med_{name} DOUBLE")
+            self.con.execute(f"ALTER TABLE _mci_ostats ADD COLUMN mad_{name} DOUBLE")
+            self.run(
+                "outliers",
+                f"UPDATE _mci_ostats AS s SET med_{name} = m.v FROM "
+                f"(SELECT channel, median({sql}) AS v {rows} GROUP BY channel) AS m "
+                "WHERE s.channel = m.channel",
+                [load_id],
+            )
+            self.run(
+                "outliers",
+                f"UPDATE _mci_ostats AS s SET mad_{name} = m.v FROM "
+                f"(SELECT c.channel, median(abs({sql} - o.med_{name})) AS v "
+                f"FROM campaign_performance AS c JOIN _mci_ostats AS o USING (channel) "
+                f"WHERE c.load_id = ? AND {_OUTLIER_GUARD} GROUP BY c.channel) AS m "
+                "WHERE s.channel = m.channel",
+                [load_id],
+            )
         flags = ", ".join(
             f"CASE WHEN s.mad_{name} > 0 AND abs(0.6745 * ({sql} - s.med_{name}) / "
             f"s.mad_{name}) > {OUTLIER_Z} THEN '{name}' END"
@@ -468,20 +463,6 @@ class Processor:
 _CLEAN_VALUE_COLUMNS: tuple[str, ...] = tuple(PARSERS)
 
 
-def _binned_median(values: str) -> str:
-    """Per ``(channel, metric)``, the median of ``x`` from bins 0.001 wide, and the count."""
-    return (
-        "SELECT channel, metric, min(b) FILTER (WHERE cum >= total / 2.0) AS med, "
-        "max(total) AS n FROM ("
-        "  SELECT channel, metric, b,"
-        "    sum(n) OVER (PARTITION BY channel, metric ORDER BY b) AS cum,"
-        "    sum(n) OVER (PARTITION BY channel, metric) AS total"
-        f"  FROM (SELECT channel, metric, round(x, 3) AS b, count(*) AS n FROM ({values}) "
-        "GROUP BY ALL)"
-        ") GROUP BY ALL"
-    )
-
-
 def _numbered(source: str, shifted: bool) -> str:
     """``source`` (records with ordinal ``k``) with each record's physical ``line_no``.
 
@@ -496,6 +477,7 @@ def _numbered(source: str, shifted: bool) -> str:
 
 
 _TEMP_TABLES = (
+    "_mci_lines",
     "_mci_rejects",
     "_mci_rejects_scan",
     "_mci_records",
@@ -509,8 +491,6 @@ _TEMP_TABLES = (
     "_mci_excluded",
     "_mci_q",
     "_mci_ostats",
-    "_mci_omed",
-    "_mci_omad",
 )
 
 
