@@ -162,16 +162,72 @@ def quality(
     render_quality(report)
 
 
+class Compare(StrEnum):
+    """Comparisons of ``mci query``."""
+
+    previous_period = "previous_period"
+
+
 @app.command()
 def query(
-    sql: Annotated[str, typer.Argument(help="One read-only SQL statement.")],
+    sql: Annotated[str | None, typer.Argument(help="One read-only SQL statement.")] = None,
     db: DbOption = None,
     output: Annotated[
         OutputFormat, typer.Option("--format", help="table, csv or json.")
     ] = OutputFormat.table,
+    metric: Annotated[
+        list[str] | None, typer.Option(help="A registry metric (repeatable; see `mci metrics`).")
+    ] = None,
+    by: Annotated[
+        list[str] | None, typer.Option(help="A dimension to group by (repeatable).")
+    ] = None,
+    grain: Annotated[str | None, typer.Option(help="day, week, month or quarter.")] = None,
+    where: Annotated[
+        list[str] | None, typer.Option(help="DIMENSION=VALUE filter (repeatable).")
+    ] = None,
+    date_from: Annotated[str | None, typer.Option("--from", help="First day (ISO).")] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Last day (ISO).")] = None,
+    compare: Annotated[
+        Compare | None, typer.Option(help="Add the previous window of equal length.")
+    ] = None,
 ) -> None:
-    """Run one read-only SQL statement; statements that write are refused."""
+    """Query metrics from the semantic layer (--metric ...), or run one read-only SQL statement."""
+    from mci.cli_render import render_rows
     from mci.warehouse.connection import WarehouseError
+
+    if metric:
+        if sql:
+            _fail("give either SQL or --metric options, not both", 2)
+        from mci.semantic.api import query as semantic_query
+
+        filters: dict[str, list[str]] = {}
+        for item in where or []:
+            name, sep, value = item.partition("=")
+            if not sep or not name.strip():
+                _fail(f"--where takes DIMENSION=VALUE, got {item!r}", 2)
+            filters.setdefault(name.strip(), []).append(value)
+        try:
+            frame = semantic_query(
+                metric,
+                by or [],
+                grain,
+                filters,
+                date_from,
+                date_to,
+                compare.value if compare else None,
+                db,
+            )
+        except ValueError as exc:
+            _fail(str(exc), 2)
+        except WarehouseError as exc:
+            _fail(str(exc))
+        rows = [
+            tuple(None if _missing(v) else v for v in row) for row in frame.itertuples(index=False)
+        ]
+        render_rows(list(frame.columns), rows, output.value, sys.stdout)
+        return
+    if not sql:
+        _fail("give a SQL statement or at least one --metric", 2)
     from mci.warehouse.readonly import WriteRefused, run_read_only
 
     try:
@@ -182,9 +238,48 @@ def query(
         _fail(str(exc))
     except Exception as exc:  # the engine's own error for a bad query
         _fail(f"query failed: {exc}")
+    render_rows(columns, rows, output.value, sys.stdout)
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return value is None or value != value  # NaN and pandas.NA
+    except TypeError:
+        return True
+
+
+@app.command()
+def metrics(
+    markdown: Annotated[bool, typer.Option(help="Print the README's Markdown table.")] = False,
+) -> None:
+    """List the metric registry: every KPI's definition, used everywhere."""
+    from mci.semantic.registry import DIMENSIONS, GRAINS, METRICS, metrics_markdown
+
+    if markdown:
+        typer.echo(metrics_markdown())
+        return
     from mci.cli_render import render_rows
 
-    render_rows(columns, rows, output.value, sys.stdout)
+    rows = [(m.name, m.kind, m.definition, m.description) for m in METRICS.values()]
+    render_rows(["metric", "kind", "definition", "meaning"], rows, "table", sys.stdout)
+    typer.echo(f"dimensions: {', '.join(DIMENSIONS)}")
+    typer.echo(f"grains: {', '.join(GRAINS)}")
+
+
+@app.command()
+def views(db: DbOption = None) -> None:
+    """Create or refresh the semantic views (also done after every ingest)."""
+    from mci.semantic.views import apply_views
+    from mci.warehouse.connection import WarehouseError, connect
+    from mci.warehouse.schema import ensure_schema
+
+    try:
+        with connect(db) as wh:
+            ensure_schema(wh)
+            names = apply_views(wh)
+    except WarehouseError as exc:
+        _fail(str(exc))
+    typer.echo(f"views ready: {', '.join(names)}")
 
 
 @app.command()

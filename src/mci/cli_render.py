@@ -13,6 +13,8 @@ from mci.ingest.quality import QualityReport
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0) and value.tzinfo is None:
+        return value.date().isoformat()  # a period start, shown as the day it is
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):

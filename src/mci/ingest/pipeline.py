@@ -30,6 +30,7 @@ from mci.ingest.contract import CATEGORY_COLUMNS
 from mci.ingest.process import LoadCounts, Processor, new_categories_json
 from mci.ingest.progress import NoProgress, default_progress, tracked_runner
 from mci.ingest.source import FileScan, SourceLayout, read_layout, scan_file
+from mci.semantic.views import apply_views
 from mci.warehouse.connection import Warehouse, connect
 from mci.warehouse.dialects import DIALECTS
 from mci.warehouse.schema import LOAD_TABLES, column_names, ensure_schema
@@ -423,6 +424,7 @@ def ingest(
             load = _load_into_duckdb if wh.engine == "duckdb" else _load_elsewhere
             results.append(load(wh, layout, scan, replace, reporter, started))
             reporter.finish_file()
+        apply_views(wh)
     return results
 
 

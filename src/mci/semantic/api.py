@@ -1,0 +1,174 @@
+"""The query API: metrics by dimensions and grain, filtered, against a previous period.
+
+Ratios are recomputed from sums at the grain asked for; filter values travel as parameters,
+never as SQL text.
+
+Example:
+    >>> import tempfile, pathlib
+    >>> from mci.demo import build_demo
+    >>> url = build_demo(f"duckdb:///{pathlib.Path(tempfile.mkdtemp()) / 'w.duckdb'}", rows=2_000)
+    >>> frame = query(["spend", "roi"], by=["channel"], db=url)
+    >>> list(frame.columns)
+    ['channel', 'spend', 'roi']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from mci.semantic.builder import select_sql
+from mci.semantic.compile import compile_semantic
+from mci.semantic.registry import DIMENSIONS, METRICS, UnknownNameError, check_names
+from mci.warehouse.connection import Warehouse, connect
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+COMPARISONS = ("previous_period",)
+INTEGER_DIMENSIONS = ("duration_days",)
+
+DateLike = dt.date | str | None
+
+
+def _as_date(value: DateLike, name: str) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{name} {value!r} is not an ISO date (YYYY-MM-DD)") from None
+
+
+def _conditions(
+    where: Mapping[str, Sequence[Any]], start: dt.date | None, end: dt.date | None, engine: str
+) -> tuple[list[str], list[Any]]:
+    check_names("dimension", list(where), DIMENSIONS)
+    conditions: list[str] = []
+    params: list[Any] = []
+    for dimension, values in where.items():
+        values = [values] if isinstance(values, str | int) else list(values)
+        if not values:
+            raise ValueError(f"the filter on {dimension} lists no values")
+        if dimension in INTEGER_DIMENSIONS:
+            values = [int(v) for v in values]
+        conditions.append(f"{dimension} IN ({', '.join('?' for _ in values)})")
+        params.extend(values)
+    for bound, op in ((start, ">="), (end, "<=")):
+        if bound is not None:
+            conditions.append(f"date {op} ?")
+            params.append(bound.isoformat() if engine == "sqlite" else bound)
+    return conditions, params
+
+
+def _frame(columns: list[str], rows: list[tuple[Any, ...]], metrics: Sequence[str]) -> pd.DataFrame:
+    import pandas as pd
+
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    for name in metrics:
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype(
+            "Int64" if name == "campaigns" else "float64"
+        )
+    if "period" in frame:
+        frame["period"] = pd.to_datetime(frame["period"])
+    return frame
+
+
+def _run(
+    wh: Warehouse,
+    metrics: Sequence[str],
+    by: Sequence[str],
+    grain: str | None,
+    where: Mapping[str, Sequence[Any]],
+    start: dt.date | None,
+    end: dt.date | None,
+) -> pd.DataFrame:
+    conditions, params = _conditions(where, start, end, wh.engine)
+    sql = select_sql(metrics, by=by, grain=grain, conditions=conditions)
+    columns, rows = wh.query(compile_semantic(sql, wh.dialect), params, native=True)
+    return _frame(columns, rows, metrics)
+
+
+def _compare(
+    current: pd.DataFrame,
+    previous: pd.DataFrame,
+    metrics: Sequence[str],
+    by: Sequence[str],
+    grain: str | None,
+) -> pd.DataFrame:
+    """Current rows beside the rows of the previous window (periods matched by position)."""
+    keys = list(by)
+    if grain:
+        for frame in (current, previous):
+            frame["period_index"] = (
+                frame.groupby(keys)["period"].rank(method="first")
+                if keys
+                else frame["period"].rank(method="first")
+            )
+        keys.append("period_index")
+    prior = previous.drop(columns=["period"], errors="ignore").rename(
+        columns={m: f"{m}_previous" for m in metrics}
+    )
+    merged = current.merge(prior, on=keys, how="left") if keys else current.join(prior)
+    for m in metrics:
+        merged[f"{m}_delta"] = merged[m] - merged[f"{m}_previous"]
+        base = merged[f"{m}_previous"].abs().astype("float64").where(lambda s: s != 0)
+        merged[f"{m}_delta_pct"] = merged[f"{m}_delta"].astype("float64") / base
+    ordered = [c for c in current.columns if c not in metrics and c != "period_index"]
+    for m in metrics:
+        ordered += [m, f"{m}_previous", f"{m}_delta", f"{m}_delta_pct"]
+    return merged[ordered]
+
+
+def query(
+    metrics: Sequence[str],
+    by: Sequence[str] = (),
+    grain: str | None = None,
+    where: Mapping[str, Sequence[Any]] | None = None,
+    start: DateLike = None,
+    end: DateLike = None,
+    compare: str | None = None,
+    db: str | None = None,
+) -> pd.DataFrame:
+    """Metrics from the semantic layer, as a DataFrame.
+
+    Args:
+        metrics: registry metric names (``mci metrics`` lists them).
+        by: dimensions to group by.
+        grain: ``day``, ``week``, ``month`` or ``quarter`` adds a ``period`` column (the
+            first day of each period); ``None`` aggregates the whole range.
+        where: dimension to the values to keep, e.g. ``{"channel": ["Email"]}``.
+        start: first day included (ISO text or a date).
+        end: last day included.
+        compare: ``"previous_period"`` adds, per metric, the value over the previous window
+            of equal length, the delta and the relative delta (needs ``start`` and ``end``).
+        db: the database URL; ``None`` uses ``MCI_DB_URL`` or the default.
+
+    Returns:
+        One row per period and dimension values.
+
+    Raises:
+        UnknownNameError: an unknown metric, dimension or grain (the message lists the
+            valid names).
+        ValueError: a bad date, an empty filter, or a comparison without its window.
+    """
+    metrics, by = list(metrics), list(by)
+    if not metrics:
+        raise UnknownNameError("give at least one metric; valid metrics: " + ", ".join(METRICS))
+    first, last = _as_date(start, "start"), _as_date(end, "end")
+    if first and last and first > last:
+        raise ValueError(f"start {first} is after end {last}")
+    if compare is not None and compare not in COMPARISONS:
+        raise ValueError(f"unknown comparison {compare!r}; valid: {', '.join(COMPARISONS)}")
+    with connect(db, read_only=True) as wh:
+        current = _run(wh, metrics, by, grain, where or {}, first, last)
+        if compare is None:
+            return current
+        if first is None or last is None:
+            raise ValueError("compare='previous_period' needs both start and end")
+        length = last - first + dt.timedelta(days=1)
+        previous = _run(
+            wh, metrics, by, grain, where or {}, first - length, first - dt.timedelta(days=1)
+        )
+    return _compare(current, previous, metrics, by, grain)

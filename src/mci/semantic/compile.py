@@ -1,0 +1,81 @@
+"""Compiling semantic SQL for an engine: portable macros, then sqlglot.
+
+Semantic SQL is written once in DuckDB's dialect. The few things engines spell differently
+(truncating a date to a grain, a 'YYYY-MM' month id, the sample standard deviation) are
+written as ``MCI_*`` macros; :data:`MACROS` holds each engine's template for each macro, and
+:func:`compile_semantic` swaps them in on sqlglot's syntax tree before generating the
+engine's SQL.
+
+Example:
+    >>> from mci.warehouse.dialects import DIALECTS
+    >>> compile_semantic("SELECT MCI_MONTH_ID(date) AS m FROM t", DIALECTS["postgresql"])
+    "SELECT TO_CHAR(date, 'YYYY-MM') AS m FROM t"
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mci.warehouse.dialects import Dialect
+
+_SQLITE_SD = (
+    "SQRT(MAX((SUM({0} * {0}) - SUM({0}) * SUM({0}) / COUNT({0})) / NULLIF(COUNT({0}) - 1, 0), 0))"
+)
+
+# Each engine's spelling of each macro; ``{0}`` is the macro's argument.
+MACROS: dict[str, dict[str, str]] = {
+    "duckdb": {
+        "MCI_TRUNC_DAY": "CAST({0} AS DATE)",
+        "MCI_TRUNC_WEEK": "CAST(DATE_TRUNC('week', {0}) AS DATE)",
+        "MCI_TRUNC_MONTH": "CAST(DATE_TRUNC('month', {0}) AS DATE)",
+        "MCI_TRUNC_QUARTER": "CAST(DATE_TRUNC('quarter', {0}) AS DATE)",
+        "MCI_MONTH_ID": "STRFTIME({0}, '%Y-%m')",
+        "MCI_STDDEV": "STDDEV_SAMP({0})",
+    },
+    "postgres": {
+        "MCI_TRUNC_DAY": "CAST({0} AS DATE)",
+        "MCI_TRUNC_WEEK": "CAST(DATE_TRUNC('week', {0}) AS DATE)",
+        "MCI_TRUNC_MONTH": "CAST(DATE_TRUNC('month', {0}) AS DATE)",
+        "MCI_TRUNC_QUARTER": "CAST(DATE_TRUNC('quarter', {0}) AS DATE)",
+        "MCI_MONTH_ID": "TO_CHAR({0}, 'YYYY-MM')",
+        "MCI_STDDEV": "STDDEV_SAMP({0})",
+    },
+    "sqlite": {
+        # SQLite keeps dates as ISO text; weeks start on Monday as elsewhere.
+        "MCI_TRUNC_DAY": "DATE({0})",
+        "MCI_TRUNC_WEEK": (
+            "DATE({0}, '-' || ((CAST(STRFTIME('%w', {0}) AS INTEGER) + 6) % 7) || ' days')"
+        ),
+        "MCI_TRUNC_MONTH": "DATE({0}, 'start of month')",
+        "MCI_TRUNC_QUARTER": (
+            "DATE({0}, 'start of month', "
+            "'-' || ((CAST(STRFTIME('%m', {0}) AS INTEGER) - 1) % 3) || ' months')"
+        ),
+        "MCI_MONTH_ID": "STRFTIME('%Y-%m', {0})",
+        "MCI_STDDEV": _SQLITE_SD,
+    },
+}
+
+
+@functools.lru_cache(maxsize=256)
+def _compile(sql: str, target: str) -> str:
+    import sqlglot
+    from sqlglot import exp
+
+    templates = MACROS[target]
+
+    def expand(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Anonymous) and str(node.this).upper() in templates:
+            args = [arg.sql(dialect=target) for arg in node.expressions]
+            return sqlglot.parse_one(templates[str(node.this).upper()].format(*args), read=target)
+        return node
+
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    return tree.transform(expand).sql(dialect=target)
+
+
+def compile_semantic(sql: str, dialect: Dialect) -> str:
+    """Compiles DuckDB-dialect SQL with ``MCI_*`` macros for ``dialect``."""
+    return _compile(sql, dialect.sqlglot_dialect)
