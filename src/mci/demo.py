@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from mci.config import parse_db_url, resolve_db_url
+from mci.semantic.api import query
+from mci.semantic.registry import METRICS
 from mci.warehouse.connection import connect
 
 DEMO_SEED = 7
@@ -60,39 +62,46 @@ def build_demo(
     return url
 
 
+HEADLINE = (
+    "campaigns",
+    "spend",
+    "impressions",
+    "clicks",
+    "conversions",
+    "ctr",
+    "cpc",
+    "cpm",
+    "cpa",
+    "roi",
+)
+
+
+def _format(name: str, value: float | None) -> str:
+    if value is None or value != value:
+        return "n/a"
+    unit = METRICS[name].unit
+    if name in ("campaigns", "impressions", "clicks", "conversions"):
+        return f"{value:,.0f}"
+    if unit == "percent":
+        return f"{value:.2%}"
+    if unit == "currency":
+        return f"${value:,.2f}" if value < 1e4 else f"${value:,.0f}"
+    return f"{value:.3f}"
+
+
 def headline_kpis(db: str | None = None) -> dict[str, str]:
-    """The warehouse's headline KPIs, as ratios of sums.
+    """The warehouse's headline KPIs, from the semantic layer.
 
     Returns:
         KPI name to formatted value.
     """
+    frame = query(list(HEADLINE), db=db)
     with connect(db, read_only=True) as wh:
-        columns, rows = wh.query(
-            "SELECT count(*) AS campaigns, sum(spend) AS spend, sum(impressions) AS impressions, "
-            "sum(clicks) AS clicks, sum(clicks * conversion_rate) AS conversions, "
-            "sum(roi * spend) AS net_return, min(date) AS first_day, max(date) AS last_day "
-            "FROM campaign_performance"
+        first, last = wh.query("SELECT min(date), max(date) FROM campaign_performance")[1][0]
+    values = {"period": f"{first} to {last}"}
+    row = frame.iloc[0]
+    for name in HEADLINE:
+        values[name.upper() if METRICS[name].kind == "ratio" else name] = _format(
+            name, None if row[name] is None else float(row[name])
         )
-    k: dict[str, Any] = dict(zip(columns, rows[0], strict=True))
-
-    def ratio(num: float | None, den: float | None) -> float | None:
-        return None if not den or num is None else num / den
-
-    values = {
-        "campaigns": f"{k['campaigns']:,}",
-        "period": f"{k['first_day']} to {k['last_day']}",
-        "spend": f"${k['spend'] or 0:,.0f}",
-        "impressions": f"{k['impressions'] or 0:,}",
-        "clicks": f"{k['clicks'] or 0:,}",
-        "conversions": f"{k['conversions'] or 0:,.0f}",
-    }
-    fmt = {
-        "CTR": (ratio(k["clicks"], k["impressions"]), "{:.2%}"),
-        "CPC": (ratio(k["spend"], k["clicks"]), "${:,.2f}"),
-        "CPM": (ratio(1000 * (k["spend"] or 0), k["impressions"]), "${:,.2f}"),
-        "CPA": (ratio(k["spend"], k["conversions"]), "${:,.2f}"),
-        "ROI": (ratio(k["net_return"], k["spend"]), "{:.3f}"),
-    }
-    for name, (value, pattern) in fmt.items():
-        values[name] = "n/a" if value is None else pattern.format(value)
     return values

@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -76,6 +77,20 @@ def _compile(sql: str, target: str) -> str:
     return tree.transform(expand).sql(dialect=target)
 
 
+_MACRO_CALL = re.compile(r"\b(MCI_[A-Z_]+)\(([^()]*)\)")
+
+
+def _expand_text(sql: str, templates: dict[str, str]) -> str:
+    """Expands macros whose argument holds no parentheses (all of ours: a column name)."""
+    return _MACRO_CALL.sub(lambda m: templates[m.group(1)].format(m.group(2).strip()), sql)
+
+
 def compile_semantic(sql: str, dialect: Dialect) -> str:
-    """Compiles DuckDB-dialect SQL with ``MCI_*`` macros for ``dialect``."""
+    """Compiles DuckDB-dialect SQL with ``MCI_*`` macros for ``dialect``.
+
+    DuckDB is the source dialect, so there only the macros are expanded (as text, without
+    loading sqlglot on the ingest path); other engines get sqlglot's full compilation.
+    """
+    if dialect.sqlglot_dialect == "duckdb":
+        return _expand_text(sql, MACROS["duckdb"])
     return _compile(sql, dialect.sqlglot_dialect)
