@@ -53,7 +53,9 @@ def build_demo(
     if _has_rows(url):
         echo(f"demo warehouse ready at {parse_db_url(url).redacted()}")
         return url
-    export = Path("data") / f"demo_export_{rows}.csv"
+    parsed = parse_db_url(url)
+    folder = Path(parsed.path).parent if parsed.engine != "postgresql" else Path("data")
+    export = folder / f"demo_export_{rows}.csv"
     export.parent.mkdir(parents=True, exist_ok=True)
     echo(f"generating a {rows:,}-row demo export at {export} ...")
     generate(export, rows=rows, seed=DEMO_SEED, truth=export.with_suffix(".truth.json"))
