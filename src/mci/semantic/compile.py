@@ -60,6 +60,19 @@ MACROS: dict[str, dict[str, str]] = {
 }
 
 
+class UnknownMacroError(ValueError):
+    """An ``MCI_*`` call that :data:`MACROS` does not define."""
+
+
+def _template(templates: dict[str, str], name: str) -> str:
+    try:
+        return templates[name.upper()]
+    except KeyError:
+        raise UnknownMacroError(
+            f"unknown macro {name}; defined: {', '.join(sorted(templates))}"
+        ) from None
+
+
 @functools.lru_cache(maxsize=256)
 def _compile(sql: str, target: str) -> str:
     import sqlglot
@@ -68,21 +81,43 @@ def _compile(sql: str, target: str) -> str:
     templates = MACROS[target]
 
     def expand(node: exp.Expression) -> exp.Expression:
-        if isinstance(node, exp.Anonymous) and str(node.this).upper() in templates:
-            args = [arg.sql(dialect=target) for arg in node.expressions]
-            return sqlglot.parse_one(templates[str(node.this).upper()].format(*args), read=target)
+        if isinstance(node, exp.Anonymous) and str(node.this).upper().startswith("MCI_"):
+            # Arguments first, so a macro inside a macro's argument is expanded too.
+            args = [arg.transform(expand).sql(dialect=target) for arg in node.expressions]
+            template = _template(templates, str(node.this))
+            return sqlglot.parse_one(template.format(*args), read=target)
         return node
 
     tree = sqlglot.parse_one(sql, read="duckdb")
     return tree.transform(expand).sql(dialect=target)
 
 
-_MACRO_CALL = re.compile(r"\b(MCI_[A-Z_]+)\(([^()]*)\)")
+_MACRO_START = re.compile(r"\b(MCI_[A-Z_]+)\s*\(", re.IGNORECASE)
 
 
 def _expand_text(sql: str, templates: dict[str, str]) -> str:
-    """Expands macros whose argument holds no parentheses (all of ours: a column name)."""
-    return _MACRO_CALL.sub(lambda m: templates[m.group(1)].format(m.group(2).strip()), sql)
+    """Expands every macro call as text, its argument (macros inside it too) first."""
+    out: list[str] = []
+    position = 0
+    while match := _MACRO_START.search(sql, position):
+        depth, end, quoted = 1, match.end(), False
+        while depth:
+            if end >= len(sql):
+                raise UnknownMacroError(f"unbalanced parentheses after {match.group(1)}")
+            char = sql[end]
+            if char == "'":
+                quoted = not quoted
+            elif not quoted:
+                depth += (char == "(") - (char == ")")
+            end += 1
+        argument = _expand_text(sql[match.end() : end - 1], templates).strip()
+        out += [
+            sql[position : match.start()],
+            _template(templates, match.group(1)).format(argument),
+        ]
+        position = end
+    out.append(sql[position:])
+    return "".join(out)
 
 
 def compile_semantic(sql: str, dialect: Dialect) -> str:
@@ -90,6 +125,9 @@ def compile_semantic(sql: str, dialect: Dialect) -> str:
 
     DuckDB is the source dialect, so there only the macros are expanded (as text, without
     loading sqlglot on the ingest path); other engines get sqlglot's full compilation.
+
+    Raises:
+        UnknownMacroError: an ``MCI_*`` call with no template.
     """
     if dialect.sqlglot_dialect == "duckdb":
         return _expand_text(sql, MACROS["duckdb"])
