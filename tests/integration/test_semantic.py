@@ -677,7 +677,9 @@ def test_previous_period_with_a_grain_matches_periods_by_position(warehouse):
         chosen = months[(months["date"] >= first) & (months["date"] <= last)]
         return aggregate(chosen, ["channel", "period"])
 
-    current, previous = monthly("2021-04-01", "2021-06-30"), monthly("2020-12-31", "2021-03-31")
+    # Whole months at a month grain: the previous window is January to March (whole months),
+    # not the 91 days from 31 December, which would pair April with a one-day December.
+    current, previous = monthly("2021-04-01", "2021-06-30"), monthly("2021-01-01", "2021-03-31")
     records = []
     for channel, now in current.groupby("channel"):
         before = previous[previous["channel"] == channel].sort_values("period")

@@ -90,6 +90,37 @@ def _run(
     return _frame(columns, rows, metrics)
 
 
+def _months(day: dt.date, count: int) -> dt.date:
+    """The first day of the month ``count`` months after ``day``'s month."""
+    index = day.year * 12 + day.month - 1 + count
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def previous_window(
+    first: dt.date, last: dt.date, grain: str | None = None
+) -> tuple[dt.date, dt.date]:
+    """The window before ``[first, last]`` of equal length.
+
+    Equal length is counted in days, except that a window of whole months (or quarters) at
+    a month or quarter grain is compared with the same number of whole months before it, so
+    that April to June is set against January to March, not 31 December to 31 March.
+
+    Example:
+        >>> previous_window(dt.date(2021, 4, 1), dt.date(2021, 6, 30), "month")
+        (datetime.date(2021, 1, 1), datetime.date(2021, 3, 31))
+        >>> previous_window(dt.date(2021, 4, 1), dt.date(2021, 6, 30))
+        (datetime.date(2020, 12, 31), datetime.date(2021, 3, 31))
+    """
+    step = {"month": 1, "quarter": 3}.get(grain or "")
+    after = last + dt.timedelta(days=1)
+    if step and first.day == 1 and after.day == 1:
+        months = (after.year - first.year) * 12 + after.month - first.month
+        if months % step == 0 and (first.month - 1) % step == 0:
+            return _months(first, -months), first - dt.timedelta(days=1)
+    length = after - first
+    return first - length, first - dt.timedelta(days=1)
+
+
 def _compare(
     current: pd.DataFrame,
     previous: pd.DataFrame,
@@ -142,7 +173,8 @@ def query(
         start: first day included (ISO text or a date).
         end: last day included.
         compare: ``"previous_period"`` adds, per metric, the value over the previous window
-            of equal length, the delta and the relative delta (needs ``start`` and ``end``).
+            of equal length (see :func:`previous_window`), the delta and the relative delta
+            (needs ``start`` and ``end``).
         db: the database URL; ``None`` uses ``MCI_DB_URL`` or the default.
 
     Returns:
@@ -167,8 +199,6 @@ def query(
             return current
         if first is None or last is None:
             raise ValueError("compare='previous_period' needs both start and end")
-        length = last - first + dt.timedelta(days=1)
-        previous = _run(
-            wh, metrics, by, grain, where or {}, first - length, first - dt.timedelta(days=1)
-        )
+        prev_first, prev_last = previous_window(first, last, grain)
+        previous = _run(wh, metrics, by, grain, where or {}, prev_first, prev_last)
     return _compare(current, previous, metrics, by, grain)
