@@ -109,11 +109,11 @@ def loaded_rows(url: str) -> pd.DataFrame:
     with connect(url, read_only=True) as wh:
         columns, rows = wh.query(
             "SELECT channel, campaign_type, duration_days, date, spend, impressions, clicks,"
-            " conversion_rate, roi FROM campaign_performance"
+            " conversion_rate, roi, engagement_score FROM campaign_performance"
         )
     frame = pd.DataFrame.from_records(rows, columns=columns)
     frame["date"] = pd.to_datetime(frame["date"].astype(str))
-    for name in ("spend", "conversion_rate", "roi"):
+    for name in ("spend", "conversion_rate", "roi", "engagement_score"):
         frame[name] = frame[name].astype("float64")
     for name in ("impressions", "clicks", "duration_days"):
         frame[name] = frame[name].astype("int64")
@@ -149,6 +149,7 @@ def aggregate(rows: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
             "net_return": grouped["_ret"].sum(),
             "roi_mean": grouped["roi"].mean(),
             "roi_std": grouped["roi"].std(ddof=1),
+            "engagement": grouped["engagement_score"].mean(),
             "campaigns": grouped.size(),
         }
     )

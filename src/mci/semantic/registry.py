@@ -189,6 +189,14 @@ METRICS: dict[str, Metric] = {
             "MCI_STDDEV(roi)",
         ),
         Metric(
+            "engagement",
+            "statistic",
+            "mean(engagement_score)",
+            "Mean engagement score of campaigns (1 to 10)",
+            "AVG(engagement_score)",
+            better="up",
+        ),
+        Metric(
             "roi_cv",
             "statistic",
             "roi_std / |roi_mean|",
