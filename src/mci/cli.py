@@ -282,6 +282,52 @@ def views(db: DbOption = None) -> None:
     typer.echo(f"views ready: {', '.join(names)}")
 
 
+class ReportFormat(StrEnum):
+    """Formats of ``mci report``."""
+
+    md = "md"
+    html = "html"
+    json = "json"
+
+
+class Language(StrEnum):
+    """Languages of ``mci report``."""
+
+    en = "en"
+    id = "id"
+
+
+@app.command()
+def report(
+    db: DbOption = None,
+    out: Annotated[Path | None, typer.Option(help="Write to this file (else print).")] = None,
+    lang: Annotated[Language, typer.Option(help="en (English) or id (Indonesian).")] = Language.en,
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="md, html or json.")] = (
+        ReportFormat.md
+    ),
+    charts: Annotated[bool, typer.Option(help="Embed the charts (md and html).")] = True,
+) -> None:
+    """Write the executive summary: KPIs, which channels earn (and whether it is real), advice."""
+    from mci.report import build_report, render
+    from mci.report.render import chart_uris
+    from mci.warehouse.connection import WarehouseError
+
+    try:
+        built = build_report(db)
+    except WarehouseError as exc:
+        _fail(str(exc))
+    if fmt == ReportFormat.json:
+        text = json.dumps(built.findings, ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = render(built, fmt.value, lang.value, chart_uris if charts else None)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {out}")
+
+
 @app.command()
 def demo(
     db: DbOption = None,
