@@ -98,6 +98,9 @@ def ingest(
     rename: Annotated[
         list[str] | None, typer.Option(help="Map a renamed header: OLD=NEW (repeatable).")
     ] = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help="TOML file whose [rename] table maps renamed headers.")
+    ] = None,
     replace: Annotated[
         bool, typer.Option(help="Reload files loaded before, replacing their rows.")
     ] = False,
@@ -108,11 +111,12 @@ def ingest(
     """Validate, clean and load exports; faulty rows go to quarantine with a reason."""
     from mci.ingest.errors import IngestError
     from mci.ingest.pipeline import ingest as run_ingest
-    from mci.ingest.source import parse_renames
+    from mci.ingest.source import parse_renames, read_mapping_file
     from mci.warehouse.connection import WarehouseError
 
     try:
-        renames = parse_renames(rename or [])
+        renames = read_mapping_file(mapping) if mapping else {}
+        renames.update(parse_renames(rename or []))
     except ValueError as exc:
         _fail(str(exc), 2)
     try:

@@ -188,3 +188,24 @@ def test_demo_builds_once_and_prints_headline_kpis(tmp_path):
         assert kpi in first.stdout
     second = mci("demo", "--db", url, "--rows", "3000", cwd=tmp_path)
     assert "demo warehouse ready" in second.stdout
+
+
+def test_mapping_file_maps_headers_and_bad_files_are_refused(tmp_path, sample):
+    text = sample.read_bytes().decode("utf-8-sig")
+    header, rest = text.split("\n", 1)
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_bytes(
+        (
+            header.replace(",Date", ",Dates").replace(",Language,", ",Languages,") + "\n" + rest
+        ).encode()
+    )
+    mapping = tmp_path / "columns.toml"
+    mapping.write_text('[rename]\nDates = "Date"\nLanguages = "Language"\n')
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    done = mci("ingest", str(renamed), "--db", url, "--mapping", str(mapping), "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1])["rows_loaded"] == 20
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[rename]\nDates = "When"\n')
+    refused = mci("ingest", str(renamed), "--db", url, "--mapping", str(bad))
+    assert refused.returncode == 2 and "not a contract column" in refused.stderr

@@ -74,6 +74,32 @@ def parse_renames(pairs: Sequence[str]) -> dict[str, str]:
     return mapping
 
 
+def read_mapping_file(path: Path) -> dict[str, str]:
+    """Reads renamed headers from a TOML file's ``[rename]`` table (file header = contract name).
+
+    Example file::
+
+        [rename]
+        Dates = "Date"
+        Languages = "Language"
+
+    Raises:
+        ValueError: the file is missing, is not TOML, or maps to a name outside the contract.
+    """
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no such mapping file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML ({exc})") from None
+    table = data.get("rename", {})
+    if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+        raise ValueError(f"{path}: [rename] must map header names to contract names (text)")
+    return parse_renames([f"{old}={new}" for old, new in table.items()])
+
+
 def detect_format(path: Path) -> str:
     """Returns ``csv`` or ``parquet`` from the file's suffix.
 
