@@ -124,8 +124,10 @@ def _label(labels: Mapping[str, str], defaults: Mapping[str, str], key: str) -> 
 
 
 def _format_threshold(value: float) -> str:
-    """Format a threshold for display, e.g. ``50000.0`` -> ``"50,000"``."""
-    return f"{value:,.6g}"
+    """Format a threshold for display: ``50000.0`` -> ``"50,000"``, ``4.59487`` -> ``"4.595"``."""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:,.4g}"
 
 
 def quadrant_chart(
