@@ -333,6 +333,18 @@ def report(
 
 
 @app.command()
+def dashboard(
+    db: DbOption = None,
+    port: Annotated[int, typer.Option("--port", help="Port to serve on.")] = 8501,
+    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+) -> None:
+    """Serve the executive dashboard (Streamlit) on the warehouse, read-only."""
+    from mci.dashboard.launch import serve
+
+    raise typer.Exit(serve(db, host=host, port=port))
+
+
+@app.command()
 def demo(
     db: DbOption = None,
     rows: Annotated[int, typer.Option(min=1, help="Rows of the generated demo export.")] = 200_000,

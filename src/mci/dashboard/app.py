@@ -1,0 +1,76 @@
+"""The dashboard's entry point (``streamlit run``): sidebar filters, then the chosen page.
+
+The warehouse URL comes from ``MCI_DB_URL`` (``mci dashboard --db`` sets it); every
+connection is read-only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+PAGES: tuple[tuple[str, str, str], ...] = (
+    ("views/overview.py", "Overview", "overview"),
+    ("views/channels.py", "Channels", "channels"),
+    ("views/trends.py", "Trends", "trends"),
+    ("views/monthly.py", "Monthly", "monthly"),
+    ("views/quality.py", "Data quality", "quality"),
+)
+
+HOW_TO_LOAD = """The warehouse holds no campaign data yet.
+
+Load an export:
+
+```
+mci ingest FILE.csv --db {db}
+```
+
+or build the 200,000-row demo warehouse:
+
+```
+mci demo --db {db}
+```
+
+then reload this page."""
+
+
+def _empty_page() -> None:
+    import streamlit as st
+
+    from mci.config import parse_db_url
+    from mci.dashboard import data
+
+    st.title("Marketing Campaign Intelligence")
+    st.info(HOW_TO_LOAD.format(db=parse_db_url(data.db_url()).redacted()))
+
+
+def main() -> None:
+    """Builds the navigation and runs the chosen page."""
+    import streamlit as st
+
+    from mci.dashboard import data
+    from mci.dashboard.filters import sidebar
+    from mci.warehouse.connection import WarehouseError
+
+    st.set_page_config(page_title="Marketing Campaign Intelligence", layout="wide")
+    db = data.db_url()
+    try:
+        rows = data.warehouse_rows(db)
+    except WarehouseError as exc:
+        st.error(str(exc))
+        return
+    if not rows:
+        st.navigation([st.Page(_empty_page, title="Get started", url_path="start")]).run()
+        return
+    st.session_state["_mci_db"] = db
+    st.session_state["_mci_current_filters"] = sidebar(db)
+    pages = [
+        st.Page(HERE / path, title=title, url_path=slug, default=i == 0)
+        for i, (path, title, slug) in enumerate(PAGES)
+    ]
+    st.navigation(pages).run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""Serves the dashboard: ``mci dashboard`` runs Streamlit on ``app.py`` as a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from mci.config import DB_URL_ENV, resolve_db_url
+
+APP = Path(__file__).with_name("app.py")
+
+
+def command(host: str = "127.0.0.1", port: int = 8501) -> list[str]:
+    """The Streamlit command line that serves the dashboard.
+
+    Example:
+        >>> command(port=8600)[1:4]
+        ['-m', 'streamlit', 'run']
+    """
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.headless",
+        "true",
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+
+
+def serve(db: str | None, host: str = "127.0.0.1", port: int = 8501) -> int:
+    """Runs the dashboard until it stops, against ``db`` (else ``MCI_DB_URL`` or the default).
+
+    Returns:
+        Streamlit's exit code.
+    """
+    env = {**os.environ, DB_URL_ENV: resolve_db_url(db)}
+    try:
+        return subprocess.call(command(host, port), env=env)
+    except KeyboardInterrupt:
+        return 130

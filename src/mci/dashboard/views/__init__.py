@@ -1,0 +1,1 @@
+"""Dashboard pages; each module renders one page when Streamlit executes it."""

@@ -1,0 +1,67 @@
+"""Channels: efficiency-vs-scale quadrants, ROI stability and budget reallocation advice."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mci.dashboard import data
+from mci.dashboard.format import fmt
+
+
+def render() -> None:
+    """Draws the page."""
+    db, filters = data.current()
+    st.title("Channels")
+    if not data.require_rows(db, filters):
+        return
+    with st.spinner("Testing which differences are real..."):
+        result = data.channels(db, filters)
+    if "quadrants" not in result:
+        st.info("Quadrants need at least two channels; widen the channel filter.")
+        return
+    from mci.report.charts import quadrant_chart
+
+    table = result["quadrants"]
+    st.subheader("Efficiency vs scale")
+    spec = quadrant_chart(
+        table,
+        result["spend_threshold"],
+        result["roi_threshold"],
+        "ROI vs spend by channel",
+        {"spend": "Spend", "roi": "ROI"},
+    )
+    st.vega_lite_chart(spec)
+    shown = table.assign(
+        spend=table["spend"].map(lambda v: fmt("spend", v)),
+        roi=table["roi"].map(lambda v: fmt("roi", v)),
+        roi_low=table["roi_low"].map(lambda v: fmt("roi", v)),
+        roi_high=table["roi_high"].map(lambda v: fmt("roi", v)),
+    )
+    st.dataframe(shown, hide_index=True)
+
+    st.subheader("ROI stability")
+    if "stability" in result:
+        st.dataframe(result["stability"], hide_index=True)
+        summary = result["stability_summary"]
+        st.caption(
+            f"ROI differs across channels: {'yes' if summary['roi_differs'] else 'no'} "
+            f"(p = {summary['roi_p_value']:.3g}); volatility differs: "
+            f"{'yes' if summary['cv_differs'] else 'no'} (p = {summary['cv_p_value']:.3g})."
+        )
+    else:
+        st.info(f"Stability cannot be assessed for this selection: {result['stability_error']}")
+
+    st.subheader("Budget reallocation")
+    advice = result["advice"]
+    (st.success if advice["recommend"] else st.info)(advice["reason"])
+    if advice["recommend"] and not advice["shifts"].empty:
+        st.dataframe(advice["shifts"], hide_index=True)
+        st.caption(
+            f"Expected change in net return: {fmt('net_return', advice['expected_gain'])} "
+            f"(95% interval {fmt('net_return', advice['gain_low'])} to "
+            f"{fmt('net_return', advice['gain_high'])}). {advice['assumption']}"
+        )
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,35 @@
+"""Trends: ROI, spend, CTR and engagement at a chosen grain."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mci.dashboard import data
+
+SERIES: tuple[tuple[str, str], ...] = (
+    ("roi", "ROI"),
+    ("spend", "Spend ($)"),
+    ("ctr", "CTR"),
+    ("engagement", "Engagement (1-10)"),
+)
+GRAINS = ("day", "week", "month")
+
+
+def render() -> None:
+    """Draws the page."""
+    db, filters = data.current()
+    st.title("Trends")
+    grain = st.radio("Grain", GRAINS, index=1, horizontal=True, key="trend_grain") or "week"
+    if not data.require_rows(db, filters):
+        return
+    frame = data.metrics(db, filters, [name for name, _ in SERIES], grain=grain)
+    frame = frame.set_index("period")
+    for row in (SERIES[:2], SERIES[2:]):
+        for column, (name, label) in zip(st.columns(2), row, strict=True):
+            with column:
+                st.subheader(label)
+                st.line_chart(frame[[name]], y_label=label)
+
+
+if __name__ == "__main__":
+    render()

@@ -1,0 +1,139 @@
+"""The Streamlit dashboard, driven headless with streamlit.testing.v1.AppTest."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from mci.dashboard import app as app_module
+from mci.dashboard.filters import Filters, parse_params, to_params
+from mci.dashboard.format import compact, delta_color, fmt
+from mci.dashboard.launch import command
+from mci.semantic import query
+
+APP = str(Path(app_module.__file__))
+TIMEOUT = 60
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory: pytest.TempPathFactory) -> str:
+    from mci.datagen import generate
+    from mci.ingest.pipeline import ingest
+
+    folder = tmp_path_factory.mktemp("dash")
+    export = folder / "export.csv"
+    generate(export, rows=5_000, seed=3)
+    url = f"duckdb:///{folder / 'w.duckdb'}"
+    ingest([export], url)
+    return url
+
+
+def _app(monkeypatch: pytest.MonkeyPatch, url: str, **params: str | list[str]) -> AppTest:
+    monkeypatch.setenv("MCI_DB_URL", url)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def _tile(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def _bounds(url: str) -> tuple[dt.date, dt.date]:
+    daily = query(["campaigns"], grain="day", db=url)
+    return daily["period"].min().date(), daily["period"].max().date()
+
+
+@pytest.mark.parametrize(
+    "page", ["overview.py", "channels.py", "trends.py", "monthly.py", "quality.py"]
+)
+def test_every_page_renders(monkeypatch, warehouse, page):
+    at = _app(monkeypatch, warehouse)
+    at.switch_page(f"views/{page}").run()
+    assert not at.exception, at.exception
+    assert at.title
+
+
+def test_overview_roi_tile_matches_query(monkeypatch, warehouse):
+    at = _app(monkeypatch, warehouse)
+    assert not at.exception
+    first, last = _bounds(warehouse)
+    expected = query(["roi"], start=first, end=last, db=warehouse)["roi"].iloc[0]
+    assert _tile(at, "ROI") == fmt("roi", expected)
+    assert len(at.metric) == 7
+
+
+def test_channel_filter_from_query_params(monkeypatch, warehouse):
+    unfiltered = _tile(_app(monkeypatch, warehouse), "Spend")
+    at = _app(monkeypatch, warehouse, channel=["Email"], **{"from": "2021-01-01"})
+    assert not at.exception
+    first, last = _bounds(warehouse)
+    frame = query(
+        ["roi", "spend"], where={"channel": ["Email"]}, start=first, end=last, db=warehouse
+    )
+    assert _tile(at, "ROI") == fmt("roi", frame["roi"].iloc[0])
+    assert _tile(at, "Spend") == fmt("spend", frame["spend"].iloc[0])
+    assert _tile(at, "Spend") != unfiltered
+    assert at.query_params["channel"] in ("Email", ["Email"])  # written back to the URL
+    assert "to" in at.query_params
+    assert at.multiselect(key="filter_channel").value == ["Email"]
+
+
+def test_filters_persist_across_pages(monkeypatch, warehouse):
+    at = _app(monkeypatch, warehouse, channel="Email")
+    at.switch_page("views/monthly.py").run()
+    assert not at.exception
+    assert set(at.dataframe[0].value["channel"]) == {"Email"}
+    assert at.query_params["channel"] in ("Email", ["Email"])
+
+
+def test_impossible_filter_shows_info(monkeypatch, warehouse):
+    at = _app(monkeypatch, warehouse, channel="No Such Channel")
+    assert not at.exception
+    assert any("No campaigns match" in i.value for i in at.info)
+    assert not at.metric
+
+
+def test_empty_warehouse_shows_how_to_load(monkeypatch, tmp_path):
+    at = _app(monkeypatch, f"duckdb:///{tmp_path / 'missing.duckdb'}")
+    assert not at.exception
+    assert any("mci ingest" in i.value and "mci demo" in i.value for i in at.info)
+
+
+def test_empty_schema_shows_how_to_load(monkeypatch, tmp_path):
+    from mci.warehouse import connect
+    from mci.warehouse.schema import ensure_schema
+
+    url = f"duckdb:///{tmp_path / 'empty.duckdb'}"
+    with connect(url) as wh:
+        ensure_schema(wh)
+    at = _app(monkeypatch, url)
+    assert not at.exception
+    assert any("mci ingest" in i.value for i in at.info)
+
+
+def test_filters_round_trip_through_params():
+    f = Filters.make({"channel": ["b", "a", "a"], "company": []}, dt.date(2021, 1, 1), None)
+    assert f == parse_params(to_params(f))
+    assert to_params(f) == {"channel": ["a", "b"], "from": ["2021-01-01"]}
+    assert parse_params({"from": ["not a date"], "bogus": ["x"]}) == Filters()
+
+
+def test_formatting():
+    assert compact(1_234_567) == "1.2M"
+    assert fmt("spend", 2_500_000) == "$2.5M"
+    assert fmt("cpc", 1.5) == "$1.50"
+    assert fmt("ctr", 0.05) == "5.00%"
+    assert fmt("roi", float("nan")) == "n/a"
+    assert delta_color("cpa") == "inverse"
+
+
+def test_launch_command():
+    cmd = command("0.0.0.0", 9000)
+    assert cmd[cmd.index("--server.port") + 1] == "9000"
+    assert cmd[cmd.index("--server.address") + 1] == "0.0.0.0"
+    assert cmd[4].endswith("app.py")
