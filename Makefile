@@ -38,8 +38,10 @@ demo: run
 test: install-test system-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# PostgreSQL for the integration tests, Chromium for the browser tests (Debian's packages;
+# Playwright drives Debian's Chromium, it never downloads a browser of its own).
 system-deps:
-	bash scripts/install-system-deps.sh
+	bash scripts/install-system-deps.sh --browser
 
 lint: install-test
 	$(VENV)/bin/ruff check src tests benchmarks
