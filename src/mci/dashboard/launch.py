@@ -33,6 +33,9 @@ def command(host: str = "127.0.0.1", port: int = 8501) -> list[str]:
         str(port),
         "--browser.gatherUsageStats",
         "false",
+        # An analyst's local dashboard: no "Deploy" button or developer menu.
+        "--client.toolbarMode",
+        "minimal",
     ]
 
 
