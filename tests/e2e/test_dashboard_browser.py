@@ -72,6 +72,15 @@ def served(tmp_path_factory) -> Iterator[tuple[str, str]]:
     finally:
         server.terminate()
         server.wait(timeout=20)
+    # Stopping `mci dashboard` stops the server itself (no Streamlit child left behind).
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) != 0:
+                break
+        time.sleep(0.2)
+    else:
+        pytest.fail(f"port {port} still answers after `mci dashboard` was stopped")
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Serves the dashboard: ``mci dashboard`` runs Streamlit on ``app.py`` as a subprocess."""
+"""Serves the dashboard: ``mci dashboard`` becomes a Streamlit server running ``app.py``."""
 
 from __future__ import annotations
 
@@ -42,11 +42,18 @@ def command(host: str = "127.0.0.1", port: int = 8501) -> list[str]:
 def serve(db: str | None, host: str = "127.0.0.1", port: int = 8501) -> int:
     """Runs the dashboard until it stops, against ``db`` (else ``MCI_DB_URL`` or the default).
 
+    On POSIX the process is replaced by Streamlit (``exec``), so stopping ``mci dashboard``
+    (Ctrl-C, SIGTERM from a supervisor or a test) stops the server: a child process would
+    be left running. Elsewhere Streamlit runs as a child and its exit code is returned.
+
     Returns:
-        Streamlit's exit code.
+        Streamlit's exit code (only where ``exec`` is not available).
     """
     env = {**os.environ, DB_URL_ENV: resolve_db_url(db)}
+    argv = command(host, port)
+    if os.name == "posix":
+        os.execve(argv[0], argv, env)  # noqa: S606 - our own fixed command line
     try:
-        return subprocess.call(command(host, port), env=env)
+        return subprocess.call(argv, env=env)
     except KeyboardInterrupt:
         return 130
