@@ -99,10 +99,10 @@ def _open(browser, address: str, wait_for: str):
     page = browser.new_page(viewport={"width": 1400, "height": 1400})
     page.goto(address, wait_until="domcontentloaded")
     page.wait_for_selector(wait_for, timeout=60_000)
-    # Wait until the script run is over (the "running" status widget goes away), so an
-    # exception raised late in the page cannot be missed.
-    page.wait_for_timeout(500)
-    page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=90_000)
+    # Wait until the script run is over, so an exception raised late in the page cannot be
+    # missed (Streamlit marks the app with its script state, whatever the toolbar shows).
+    page.wait_for_timeout(300)
+    page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=90_000)
     page.wait_for_timeout(300)
     return page
 

@@ -8,6 +8,13 @@ from mci.dashboard import data
 from mci.dashboard.format import fmt
 
 
+def _p_text(value: float) -> str:
+    """A p-value as people read it: ``< 0.0001`` or three significant digits."""
+    if value != value:
+        return "n/a"
+    return "< 0.0001" if value < 1e-4 else f"{value:.3g}"
+
+
 def render() -> None:
     """Draws the page."""
     db, filters = data.current()
@@ -36,12 +43,23 @@ def render() -> None:
         roi=table["roi"].map(lambda v: fmt("roi", v)),
         roi_low=table["roi_low"].map(lambda v: fmt("roi", v)),
         roi_high=table["roi_high"].map(lambda v: fmt("roi", v)),
+        p_value=table["p_value"].map(_p_text),
+        p_adjusted=table["p_adjusted"].map(_p_text),
     )
     st.dataframe(shown, hide_index=True)
 
     st.subheader("ROI stability")
     if "stability" in result:
-        st.dataframe(result["stability"], hide_index=True)
+        st.dataframe(
+            result["stability"],
+            hide_index=True,
+            column_config={
+                name: st.column_config.NumberColumn(format="%.3f")
+                for name in result["stability"].columns
+                if name not in ("entity", "spend", "months", "days")
+            }
+            | {"spend": st.column_config.NumberColumn(format="$%,.0f")},
+        )
         summary = result["stability_summary"]
         st.caption(
             f"ROI differs across channels: {'yes' if summary['roi_differs'] else 'no'} "
