@@ -49,9 +49,13 @@ def render() -> None:
         st.caption(
             f"{filters.start} to {filters.end}, deltas against the previous period of equal length."
         )
-    for column, (name, label) in zip(st.columns(len(KPIS)), KPIS, strict=True):
-        delta = fmt_delta(row.get(f"{name}_delta_pct")) if compare else None
-        column.metric(label, fmt(name, row[name]), delta=delta, delta_color=delta_color(name))
+    # Two rows of tiles: seven in one row clip values such as "$558.1M" on a laptop screen.
+    per_row = 4
+    for first in range(0, len(KPIS), per_row):
+        chunk = KPIS[first : first + per_row]
+        for column, (name, label) in zip(st.columns(per_row), chunk, strict=False):
+            delta = fmt_delta(row.get(f"{name}_delta_pct")) if compare else None
+            column.metric(label, fmt(name, row[name]), delta=delta, delta_color=delta_color(name))
 
     daily = data.metrics(db, filters, ["spend", "roi"], grain="day").set_index("period")
     left, right = st.columns(2)
