@@ -109,7 +109,7 @@ def loaded_rows(url: str) -> pd.DataFrame:
     with connect(url, read_only=True) as wh:
         columns, rows = wh.query(
             "SELECT channel, campaign_type, duration_days, date, spend, impressions, clicks,"
-            " conversion_rate, roi, engagement_score FROM campaign_performance"
+            " conversion_rate, roi, engagement_score, is_outlier FROM campaign_performance"
         )
     frame = pd.DataFrame.from_records(rows, columns=columns)
     frame["date"] = pd.to_datetime(frame["date"].astype(str))
@@ -117,6 +117,7 @@ def loaded_rows(url: str) -> pd.DataFrame:
         frame[name] = frame[name].astype("float64")
     for name in ("impressions", "clicks", "duration_days"):
         frame[name] = frame[name].astype("int64")
+    frame["is_outlier"] = frame["is_outlier"].astype(bool)
     return frame
 
 
@@ -151,6 +152,7 @@ def aggregate(rows: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
             "roi_std": grouped["roi"].std(ddof=1),
             "engagement": grouped["engagement_score"].mean(),
             "campaigns": grouped.size(),
+            "outliers": grouped["is_outlier"].sum(),
         }
     )
     out["ctr"] = _safe_div(out["clicks"], out["impressions"])

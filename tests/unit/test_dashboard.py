@@ -10,8 +10,9 @@ from streamlit.testing.v1 import AppTest
 
 from mci.dashboard import app as app_module
 from mci.dashboard.filters import Filters, parse_params, to_params
-from mci.dashboard.format import compact, delta_color, fmt
+from mci.dashboard.format import compact, delta_color, fmt, fmt_delta
 from mci.dashboard.launch import command
+from mci.dashboard.views.overview import KPIS, SIGNALS
 from mci.semantic import query
 
 APP = str(Path(app_module.__file__))
@@ -64,7 +65,145 @@ def test_overview_roi_tile_matches_query(monkeypatch, warehouse):
     first, last = _bounds(warehouse)
     expected = query(["roi"], start=first, end=last, db=warehouse)["roi"].iloc[0]
     assert _tile(at, "ROI") == fmt("roi", expected)
-    assert len(at.metric) == 7
+    assert [m.label for m in at.metric[:7]] == [label for _, label in KPIS]
+
+
+def test_overview_signal_cards_match_weekly_query(monkeypatch, warehouse):
+    at = _app(monkeypatch, warehouse, channel="Email")
+    first, last = _bounds(warehouse)
+    names = [name for name, _ in SIGNALS]
+    where = {"channel": ["Email"]}
+    totals = query(names, where=where, start=first, end=last, db=warehouse).iloc[0]
+    weekly = query(names, where=where, grain="week", start=first, end=last, db=warehouse)
+    cards = at.metric[len(KPIS) :]
+    assert [c.label for c in cards] == [label for _, label in SIGNALS]
+    for card, name in zip(cards, names, strict=True):
+        assert card.value == fmt(name, totals[name])
+        assert list(card.proto.chart_data) == pytest.approx(weekly[name].astype(float).tolist())
+
+
+def test_overview_deltas_against_the_previous_period(monkeypatch, warehouse):
+    first, last = _bounds(warehouse)
+    start = first + (last - first) / 2
+    at = _app(monkeypatch, warehouse, **{"from": start.isoformat(), "to": last.isoformat()})
+    assert not at.exception
+    frame = query(
+        [name for name, _ in KPIS], start=start, end=last, compare="previous_period", db=warehouse
+    ).iloc[0]
+    tiles = {m.label: m for m in at.metric[: len(KPIS)]}
+    for name, label in KPIS:
+        assert tiles[label].value == fmt(name, frame[name])
+        assert tiles[label].proto.delta == fmt_delta(frame[f"{name}_delta_pct"])
+    assert fmt_delta(frame["cpc_delta_pct"])  # a real comparison, not an empty one
+
+
+def test_overview_full_range_says_why_there_are_no_deltas(monkeypatch, warehouse):
+    at = _app(monkeypatch, warehouse)
+    assert not any(m.proto.delta for m in at.metric)
+    assert any("No deltas" in c.value for c in at.caption)
+
+
+def test_changing_a_filter_widget_changes_the_numbers_and_the_url(monkeypatch, warehouse):
+    at = _app(monkeypatch, warehouse)
+    before = _tile(at, "Spend")
+    at.multiselect(key="filter_channel").select("Facebook").select("Email").run()
+    assert not at.exception
+    first, last = _bounds(warehouse)
+    frame = query(
+        ["spend", "cpa"],
+        where={"channel": ["Email", "Facebook"]},
+        start=first,
+        end=last,
+        db=warehouse,
+    )
+    assert _tile(at, "Spend") == fmt("spend", frame["spend"].iloc[0]) != before
+    assert _tile(at, "CPA") == fmt("cpa", frame["cpa"].iloc[0])
+    assert at.query_params["channel"] == ["Email", "Facebook"]
+
+
+def test_channels_page_numbers_follow_the_filters(monkeypatch, warehouse):
+    chosen = ["Email", "Facebook", "Google Ads"]
+    at = _app(monkeypatch, warehouse, channel=chosen)
+    at.switch_page("views/channels.py").run()
+    assert not at.exception
+    first, last = _bounds(warehouse)
+    expected = query(
+        ["spend", "roi"],
+        by=["channel"],
+        where={"channel": chosen},
+        start=first,
+        end=last,
+        db=warehouse,
+    ).set_index("channel")
+    quadrants = at.dataframe[0].value.set_index("entity")
+    assert sorted(quadrants.index) == chosen
+    for channel in chosen:
+        assert quadrants.loc[channel, "spend"] == pytest.approx(expected.loc[channel, "spend"])
+        assert quadrants.loc[channel, "roi"] == pytest.approx(expected.loc[channel, "roi"])
+    stability = at.dataframe[1].value
+    assert sorted(stability["entity"]) == chosen
+
+
+@pytest.mark.parametrize("grain", ["week", "month", "quarter"])
+def test_trends_grain_selector(monkeypatch, warehouse, grain):
+    at = _app(monkeypatch, warehouse, channel="Email")
+    at.switch_page("views/trends.py").run()
+    at.radio(key="trend_grain").set_value(grain).run()
+    assert not at.exception
+    first, last = _bounds(warehouse)
+    expected = query(
+        ["roi", "spend", "ctr", "engagement"],
+        where={"channel": ["Email"]},
+        grain=grain,
+        start=first,
+        end=last,
+        db=warehouse,
+    )
+    shown = at.dataframe[0].value
+    assert len(shown) == len(expected)
+    for name in ("roi", "spend", "ctr", "engagement"):
+        assert shown[name].tolist() == pytest.approx(expected[name].tolist())
+
+
+def test_monthly_table_is_numeric_and_matches_the_query(monkeypatch, warehouse):
+    at = _app(monkeypatch, warehouse, campaign_type="Email")
+    at.switch_page("views/monthly.py").run()
+    assert not at.exception
+    shown = at.dataframe[0].value
+    first, last = _bounds(warehouse)
+    expected = query(
+        ["spend", "cpc", "roi"],
+        by=["channel", "campaign_type"],
+        grain="month",
+        where={"campaign_type": ["Email"]},
+        start=first,
+        end=last,
+        db=warehouse,
+    )
+    assert set(shown["campaign_type"]) == {"Email"}
+    assert len(shown) == len(expected)
+    assert shown["spend"].sum() == pytest.approx(expected["spend"].sum())
+    assert shown["spend"].dtype.kind == "f"  # sortable by value, not as text
+    assert at.get("download_button")
+
+
+def test_quality_outliers_follow_the_filters(monkeypatch, warehouse):
+    at = _app(monkeypatch, warehouse, channel=["Email", "Instagram"])
+    at.switch_page("views/quality.py").run()
+    assert not at.exception
+    first, last = _bounds(warehouse)
+    expected = query(
+        ["campaigns", "outliers"],
+        by=["channel"],
+        where={"channel": ["Email", "Instagram"]},
+        start=first,
+        end=last,
+        db=warehouse,
+    )
+    outliers = next(d.value for d in at.dataframe if "outliers" in d.value.columns)
+    assert outliers["channel"].tolist() == expected["channel"].tolist()
+    assert outliers["outliers"].tolist() == expected["outliers"].tolist()
+    assert expected["outliers"].sum() > 0  # the generated export plants some
 
 
 def test_channel_filter_from_query_params(monkeypatch, warehouse):

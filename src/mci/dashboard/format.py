@@ -21,7 +21,8 @@ from mci.semantic.registry import METRICS
 _SUFFIXES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
 
 
-def _missing(value: Any) -> bool:
+def is_missing(value: Any) -> bool:
+    """True for None, NaN and values that are not numbers."""
     if value is None:
         return True
     try:
@@ -55,7 +56,7 @@ def fmt(name: str, value: Any, *, full: bool = False) -> str:
     Returns:
         The text to show.
     """
-    if _missing(value):
+    if is_missing(value):
         return "n/a"
     value = float(value)
     unit = METRICS[name].unit if name in METRICS else "number"
@@ -77,7 +78,7 @@ def fmt_delta(value: Any) -> str | None:
         >>> fmt_delta(0.0345), fmt_delta(-0.5), fmt_delta(float("nan"))
         ('+3.5%', '-50.0%', None)
     """
-    if _missing(value):
+    if is_missing(value):
         return None
     return f"{float(value):+.1%}"
 
@@ -91,3 +92,29 @@ def delta_color(name: str) -> str:
     """
     better = METRICS[name].better if name in METRICS else "neutral"
     return {"down": "inverse", "up": "normal"}.get(better, "off")
+
+
+# Streamlit's column presets keep the values numbers, so tables sort by value, not by text.
+_COLUMN_FORMATS = {"currency": "dollar", "percent": "percent", "count": "localized"}
+
+
+def column_format(name: str) -> str:
+    """The ``st.column_config.NumberColumn`` format for a metric column.
+
+    Example:
+        >>> column_format("spend"), column_format("ctr"), column_format("roi")
+        ('dollar', 'percent', '%.3f')
+    """
+    unit = METRICS[name].unit if name in METRICS else "number"
+    return _COLUMN_FORMATS.get(unit, "%.3f")
+
+
+def number_columns(names: Any) -> dict[str, Any]:
+    """``column_config`` for the metric columns among ``names`` (others are left alone)."""
+    import streamlit as st
+
+    return {
+        name: st.column_config.NumberColumn(format=column_format(name))
+        for name in names
+        if name in METRICS
+    }

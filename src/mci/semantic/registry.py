@@ -116,6 +116,13 @@ METRICS: dict[str, Metric] = {
             "up",
         ),
         _measure("campaigns", "COUNT(*)", "count(*)", "Campaign rows", "count"),
+        _measure(
+            "outliers",
+            "SUM(CASE WHEN is_outlier THEN 1 ELSE 0 END)",
+            "count(is_outlier)",
+            "Campaign rows the ingest flagged as outliers (kept, not removed)",
+            "count",
+        ),
         _ratio(
             "ctr",
             "clicks",

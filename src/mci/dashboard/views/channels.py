@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mci.dashboard import data
-from mci.dashboard.format import fmt
+from mci.dashboard.format import fmt, number_columns
 
 
 def _p_text(value: float) -> str:
@@ -39,14 +39,15 @@ def render() -> None:
     )
     st.vega_lite_chart(spec)
     shown = table.assign(
-        spend=table["spend"].map(lambda v: fmt("spend", v)),
-        roi=table["roi"].map(lambda v: fmt("roi", v)),
-        roi_low=table["roi_low"].map(lambda v: fmt("roi", v)),
-        roi_high=table["roi_high"].map(lambda v: fmt("roi", v)),
         p_value=table["p_value"].map(_p_text),
         p_adjusted=table["p_adjusted"].map(_p_text),
     )
-    st.dataframe(shown, hide_index=True)
+    st.dataframe(
+        shown,
+        hide_index=True,
+        column_config=number_columns(shown.columns)
+        | {name: st.column_config.NumberColumn(format="%.3f") for name in ("roi_low", "roi_high")},
+    )
 
     st.subheader("ROI stability")
     if "stability" in result:

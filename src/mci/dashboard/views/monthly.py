@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mci.dashboard import data
-from mci.dashboard.format import fmt
+from mci.dashboard.format import number_columns
 
 COLUMNS = ("spend", "impressions", "clicks", "conversions", "ctr", "cpc", "cpm", "cpa", "roi")
 
@@ -19,10 +19,10 @@ def render() -> None:
     frame = data.metrics(db, filters, COLUMNS, by=["channel", "campaign_type"], grain="month")
     frame = frame.sort_values(["period", "channel", "campaign_type"]).reset_index(drop=True)
     frame.insert(0, "month", frame.pop("period").dt.strftime("%Y-%m"))
-    shown = frame.copy()
-    for name in COLUMNS:
-        shown[name] = frame[name].map(lambda v, n=name: fmt(n, v, full=True))
-    st.dataframe(shown, hide_index=True)
+    st.caption(
+        f"{len(frame):,} rows (month x channel x campaign type); click a column header to sort."
+    )
+    st.dataframe(frame, hide_index=True, column_config=number_columns(COLUMNS))
     st.download_button(
         "Download CSV",
         frame.to_csv(index=False).encode("utf-8"),

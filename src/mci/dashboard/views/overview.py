@@ -1,11 +1,13 @@
-"""Overview: KPI tiles against the previous period, spend and ROI trends, channel share."""
+"""Overview: KPI tiles against the previous period, trends, channel share, signal cards."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from mci.dashboard import data
-from mci.dashboard.format import delta_color, fmt, fmt_delta
+from mci.dashboard.format import delta_color, fmt, fmt_delta, is_missing
+from mci.semantic.api import previous_window
+from mci.semantic.registry import METRICS
 
 KPIS: tuple[tuple[str, str], ...] = (
     ("roi", "ROI"),
@@ -15,6 +17,19 @@ KPIS: tuple[tuple[str, str], ...] = (
     ("cpc", "CPC"),
     ("cpm", "CPM"),
     ("cpa", "CPA"),
+)
+
+SIGNALS: tuple[tuple[str, str], ...] = (
+    ("impressions", "Impressions"),
+    ("clicks", "Clicks"),
+    ("ctr", "CTR"),
+    ("roi", "ROI"),
+)
+# Weekly points: daily ones are too noisy to read at the size of a card.
+SIGNAL_GRAIN = "week"
+NO_PREVIOUS = (
+    "No deltas: the previous period of equal length ({start} to {end}) holds no data. "
+    "Narrow the date range to compare."
 )
 
 
@@ -45,16 +60,20 @@ def render() -> None:
     compare = "previous_period" if filters.start and filters.end else None
     kpis = data.metrics(db, filters, names, compare=compare)
     row = kpis.iloc[0]
-    if compare:
+    has_previous = bool(compare) and not is_missing(row.get("spend_previous"))
+    if has_previous:
         st.caption(
             f"{filters.start} to {filters.end}, deltas against the previous period of equal length."
         )
+    elif compare:
+        start, end = previous_window(filters.start, filters.end)
+        st.caption(NO_PREVIOUS.format(start=start, end=end))
     # Two rows of tiles: seven in one row clip values such as "$558.1M" on a laptop screen.
     per_row = 4
     for first in range(0, len(KPIS), per_row):
         chunk = KPIS[first : first + per_row]
         for column, (name, label) in zip(st.columns(per_row), chunk, strict=False):
-            delta = fmt_delta(row.get(f"{name}_delta_pct")) if compare else None
+            delta = fmt_delta(row.get(f"{name}_delta_pct")) if has_previous else None
             column.metric(label, fmt(name, row[name]), delta=delta, delta_color=delta_color(name))
 
     daily = data.metrics(db, filters, ["spend", "roi"], grain="day").set_index("period")
@@ -72,6 +91,21 @@ def render() -> None:
     total = share["spend"].sum()
     share = share.assign(share=share["spend"] / total if total else 0.0)
     st.vega_lite_chart(donut_spec(share))
+
+    st.subheader("Performance signals")
+    st.caption("Weekly values over the selected range; the figure is the whole range's value.")
+    names = [name for name, _ in SIGNALS]
+    totals = data.metrics(db, filters, names).iloc[0]
+    weekly = data.metrics(db, filters, names, grain=SIGNAL_GRAIN)
+    for column, (name, label) in zip(st.columns(len(SIGNALS)), SIGNALS, strict=True):
+        series = [None if is_missing(v) else float(v) for v in weekly[name]]
+        column.metric(
+            label,
+            fmt(name, totals[name]),
+            chart_data=series,
+            chart_type="bar" if METRICS[name].kind != "ratio" else "line",
+            border=True,
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
-"""Data quality: loads, quarantine by reason, sample rejected rows, outliers."""
+"""Data quality: loads, quarantine by reason, sample rejected rows, outliers.
+
+Loads and quarantined lines describe files, not campaigns, so the sidebar filters cannot
+select among them; the outliers are campaign rows, and follow the filters.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,18 @@ import pandas as pd
 import streamlit as st
 
 from mci.dashboard import data
+from mci.dashboard.filters import Filters
+from mci.dashboard.format import number_columns
 
 
 def render() -> None:
-    """Draws the page (the whole warehouse: the sidebar filters do not apply here)."""
-    db, _ = data.current()
+    """Draws the page."""
+    db, filters = data.current()
     st.title("Data quality")
-    st.caption("Covers every load in the warehouse; the sidebar filters do not apply here.")
+    st.caption(
+        "Loads and quarantined lines cover every file loaded (they are not campaigns, so the "
+        "sidebar filters do not select among them); the outliers follow the filters."
+    )
     report = data.quality(db)
     totals = report["totals"]
     labels = ("rows_read", "rows_loaded", "rows_quarantined", "rows_duplicate", "rows_outlier")
@@ -34,19 +43,7 @@ def render() -> None:
         st.subheader("Samples")
         st.dataframe(pd.DataFrame(report["samples"]), hide_index=True)
 
-    st.subheader("Outliers by channel")
-    outliers = pd.DataFrame(
-        [
-            {"channel": channel, "reason": reason, "rows": count}
-            for channel, per_reason in report["outliers_by_channel"].items()
-            for reason, count in per_reason.items()
-        ],
-        columns=["channel", "reason", "rows"],
-    )
-    if outliers.empty:
-        st.info("No outliers were flagged.")
-    else:
-        st.dataframe(outliers, hide_index=True)
+    _outliers(db, filters, report["outliers_by_channel"])
 
     if report["new_categories"]:
         st.subheader("New categories seen in loads")
@@ -60,6 +57,32 @@ def render() -> None:
             ),
             hide_index=True,
         )
+
+
+def _outliers(db: str, filters: Filters, by_reason: dict[str, dict[str, int]]) -> None:
+    st.subheader("Outliers in the current view")
+    if not data.require_rows(db, filters):
+        return
+    frame = data.metrics(db, filters, ["campaigns", "outliers"], by=["channel"])
+    frame = frame.assign(share=frame["outliers"] / frame["campaigns"].where(frame["campaigns"] > 0))
+    st.dataframe(
+        frame,
+        hide_index=True,
+        column_config=number_columns(frame.columns)
+        | {"share": st.column_config.NumberColumn("share", format="percent")},
+    )
+    st.caption(
+        "Flagged at ingest (modified z-score above 3.5 on the log of spend, CPC or CTR "
+        "within the channel); flagged rows stay in every KPI."
+    )
+    rows = [
+        {"channel": channel, "reason": reason, "rows": count}
+        for channel, per_reason in by_reason.items()
+        for reason, count in per_reason.items()
+    ]
+    if rows:
+        with st.expander("By reason, whole warehouse"):
+            st.dataframe(pd.DataFrame(rows), hide_index=True)
 
 
 if __name__ == "__main__":
