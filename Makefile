@@ -30,7 +30,6 @@ install-test: $(TEST_STAMP)
 ## make run: install, build the demo warehouse if missing, serve the dashboard on 127.0.0.1:8501.
 run: install
 	$(MCI) demo
-	$(MCI) dashboard
 
 demo: run
 

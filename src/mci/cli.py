@@ -348,14 +348,23 @@ def dashboard(
 def demo(
     db: DbOption = None,
     rows: Annotated[int, typer.Option(min=1, help="Rows of the generated demo export.")] = 200_000,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the dashboard afterwards.")
+    ] = True,
+    port: Annotated[int, typer.Option("--port", help="Port to serve on.")] = 8501,
+    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
 ) -> None:
-    """Build the demo warehouse if it is missing, then show its headline KPIs."""
+    """Build the demo warehouse if it is missing, show its headline KPIs, serve the dashboard."""
+    from mci.cli_render import render_kpis
     from mci.demo import build_demo, headline_kpis
 
     url = build_demo(db, rows=rows, echo=typer.echo)
-    from mci.cli_render import render_kpis
-
     render_kpis(headline_kpis(url))
+    if serve:
+        from mci.dashboard.launch import serve as serve_dashboard
+
+        typer.echo(f"dashboard: http://{host}:{port} (Ctrl-C stops it)")
+        raise typer.Exit(serve_dashboard(url, host=host, port=port))
 
 
 def main() -> Any:  # pragma: no cover - console entry point

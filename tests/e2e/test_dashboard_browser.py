@@ -4,6 +4,7 @@ fails the run, it is never skipped."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -41,6 +42,42 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+@contextlib.contextmanager
+def _serving(argv: list[str], port: int, start_timeout: float = 60) -> Iterator[str]:
+    """Runs a command that serves the dashboard on ``port``; yields its address once healthy.
+
+    On the way out the command is stopped and the port must close: stopping it stops the
+    Streamlit server itself (no child left behind).
+    """
+    server = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + start_timeout
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
+                    if answer.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail(f"the dashboard did not start: {server.stderr.read().decode()[-2000:]}")
+            time.sleep(0.3)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) != 0:
+                break
+        time.sleep(0.2)
+    else:
+        pytest.fail(f"port {port} still answers after {argv[2:4]} was stopped")
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory) -> Iterator[tuple[str, str]]:
     """A dashboard on a fresh warehouse, served by `mci dashboard` on 127.0.0.1."""
@@ -50,37 +87,9 @@ def served(tmp_path_factory) -> Iterator[tuple[str, str]]:
     url = f"duckdb:///{folder / 'w.duckdb'}"
     ingest([export], url, progress=NoProgress())
     port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "mci", "dashboard", "--db", url, "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as answer:
-                    if answer.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the dashboard did not start: {server.stderr.read().decode()[-2000:]}")
-            time.sleep(0.3)
+    argv = [sys.executable, "-m", "mci", "dashboard", "--db", url, "--port", str(port)]
+    with _serving(argv, port) as base:
         yield base, url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-    # Stopping `mci dashboard` stops the server itself (no Streamlit child left behind).
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) != 0:
-                break
-        time.sleep(0.2)
-    else:
-        pytest.fail(f"port {port} still answers after `mci dashboard` was stopped")
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +105,7 @@ def browser() -> Iterator[object]:
 
 
 def _open(browser, address: str, wait_for: str):
-    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    page = browser.new_page(viewport={"width": 1400, "height": 2600})
     page.goto(address, wait_until="domcontentloaded")
     page.wait_for_selector(wait_for, timeout=60_000)
     # Wait until the script run is over, so an exception raised late in the page cannot be
@@ -131,3 +140,50 @@ def test_a_channel_filter_in_the_link_drives_the_roi_tile(served, browser):
     assert shown == fmt("roi", expected)
     assert shown != fmt("roi", everything)
     page.close()
+
+
+def _roi_tile(page):
+    tile = page.locator('[data-testid="stMetric"]').filter(has_text="ROI").first
+    return tile.locator('[data-testid="stMetricValue"]')
+
+
+def test_choosing_channels_in_the_sidebar_updates_the_tile_and_the_link(served, browser):
+    from playwright.sync_api import expect
+
+    base, url = served
+    page = _open(browser, base, '[data-testid="stMetric"]')
+    unfiltered = _roi_tile(page).inner_text().strip()
+    first, last = query(["campaigns"], grain="day", db=url)["period"].agg(["min", "max"])
+    chosen = ["Email", "Facebook"]
+    channel = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]')
+    channel = channel.filter(has_text="Channel").first
+    for name in chosen:
+        channel.locator("input").click()
+        page.locator('[role="option"]').filter(has_text=name).first.click()
+        page.keyboard.press("Escape")
+    expected = query(
+        ["roi"], where={"channel": chosen}, start=first.date(), end=last.date(), db=url
+    )["roi"].iloc[0]
+    assert fmt("roi", expected) != unfiltered  # else the check below would prove nothing
+    expect(_roi_tile(page)).to_have_text(fmt("roi", expected), timeout=60_000)
+    page.wait_for_selector('[data-test-script-state="notRunning"]', timeout=60_000)
+    assert "channel=Email" in page.url and "channel=Facebook" in page.url
+    assert page.locator('[data-testid="stException"]').count() == 0
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "overview_filtered.png"), full_page=True)
+    # The link reproduces the view in a fresh page.
+    again = _open(browser, page.url, '[data-testid="stMetric"]')
+    assert _roi_tile(again).inner_text().strip() == fmt("roi", expected)
+    again.close()
+    page.close()
+
+
+def test_mci_demo_builds_the_warehouse_and_serves_the_dashboard(tmp_path, browser):
+    url = f"duckdb:///{tmp_path / 'demo.duckdb'}"
+    port = _free_port()
+    argv = [sys.executable, "-m", "mci", "demo", "--db", url, "--rows", "3000"]
+    with _serving([*argv, "--port", str(port)], port, start_timeout=120) as base:
+        page = _open(browser, base, '[data-testid="stMetric"]')
+        expected = query(["roi"], db=url)["roi"].iloc[0]
+        assert _roi_tile(page).inner_text().strip() == fmt("roi", expected)
+        page.close()

@@ -181,12 +181,12 @@ def test_generate_is_deterministic_and_validates(tmp_path):
 
 def test_demo_builds_once_and_prints_headline_kpis(tmp_path):
     url = f"duckdb:///{tmp_path / 'demo.duckdb'}"
-    first = mci("demo", "--db", url, "--rows", "3000", cwd=tmp_path)
+    first = mci("demo", "--db", url, "--rows", "3000", "--no-serve", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert "loaded 3,000 rows" in first.stdout or "loaded" in first.stdout
     for kpi in ("ROI", "CTR", "CPC", "CPM", "CPA"):
         assert kpi in first.stdout
-    second = mci("demo", "--db", url, "--rows", "3000", cwd=tmp_path)
+    second = mci("demo", "--db", url, "--rows", "3000", "--no-serve", cwd=tmp_path)
     assert "demo warehouse ready" in second.stdout
 
 

@@ -142,6 +142,9 @@ def test_channels_page_numbers_follow_the_filters(monkeypatch, warehouse):
         assert quadrants.loc[channel, "roi"] == pytest.approx(expected.loc[channel, "roi"])
     stability = at.dataframe[1].value
     assert sorted(stability["entity"]) == chosen
+    ranking = at.dataframe[2].value
+    assert ranking["rank"].tolist() == list(range(1, len(ranking) + 1))
+    assert set(ranking["entity"]) <= set(chosen)
 
 
 @pytest.mark.parametrize("grain", ["week", "month", "quarter"])

@@ -29,7 +29,7 @@ mci ingest FILE.csv --db {db}
 or build the 200,000-row demo warehouse:
 
 ```
-mci demo --db {db}
+mci demo --no-serve --db {db}
 ```
 
 then reload this page."""

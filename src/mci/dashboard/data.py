@@ -131,6 +131,7 @@ def _channels(db: str, key: tuple, dimension: str) -> dict[str, Any]:
             monthly, stab_daily, dimension=dimension, n_boot=N_BOOT, n_perm=N_BOOT
         )
         out["stability"] = report.table
+        out["ranking"] = report.ranking
         out["stability_summary"] = {
             "roi_p_value": report.roi_p_value,
             "roi_differs": report.roi_differs,

@@ -136,9 +136,9 @@ def sidebar(db: str) -> Filters:
 
     with st.sidebar:
         st.header("Filters")
-        col_from, col_to = st.columns(2)
-        start = col_from.date_input("From", key="filter_from", format="YYYY-MM-DD")
-        end = col_to.date_input("To", key="filter_to", format="YYYY-MM-DD")
+        # One per row: side by side, the sidebar is too narrow to show a whole date.
+        start = st.date_input("From", key="filter_from", format="YYYY-MM-DD")
+        end = st.date_input("To", key="filter_to", format="YYYY-MM-DD")
         where: dict[str, list[str]] = {}
         for dim in FILTER_DIMENSIONS:
             chosen = list(state.get(f"filter_{dim}", []))

@@ -15,6 +15,11 @@ def _p_text(value: float) -> str:
     return "< 0.0001" if value < 1e-4 else f"{value:.3g}"
 
 
+def _fixed(*names: str) -> dict[str, object]:
+    """``column_config`` showing ``names`` with three decimals."""
+    return {name: st.column_config.NumberColumn(format="%.3f") for name in names}
+
+
 def render() -> None:
     """Draws the page."""
     db, filters = data.current()
@@ -45,8 +50,7 @@ def render() -> None:
     st.dataframe(
         shown,
         hide_index=True,
-        column_config=number_columns(shown.columns)
-        | {name: st.column_config.NumberColumn(format="%.3f") for name in ("roi_low", "roi_high")},
+        column_config=number_columns(shown.columns) | _fixed("roi_low", "roi_high"),
     )
 
     st.subheader("ROI stability")
@@ -64,9 +68,20 @@ def render() -> None:
         summary = result["stability_summary"]
         st.caption(
             f"ROI differs across channels: {'yes' if summary['roi_differs'] else 'no'} "
-            f"(p = {summary['roi_p_value']:.3g}); volatility differs: "
-            f"{'yes' if summary['cv_differs'] else 'no'} (p = {summary['cv_p_value']:.3g})."
+            f"(p = {_p_text(summary['roi_p_value'])}); volatility differs: "
+            f"{'yes' if summary['cv_differs'] else 'no'} (p = {_p_text(summary['cv_p_value'])})."
         )
+        st.markdown("**Consistency ranking** (spend at or above the median, steadiest first)")
+        st.dataframe(
+            result["ranking"],
+            hide_index=True,
+            column_config=number_columns(["spend"]) | _fixed("roi_cv_within", "roi_mean"),
+        )
+        if not summary["cv_differs"]:
+            st.caption(
+                "Volatility does not differ significantly between channels, so this order "
+                "may be noise: do not act on it alone."
+            )
     else:
         st.info(f"Stability cannot be assessed for this selection: {result['stability_error']}")
 
@@ -74,7 +89,15 @@ def render() -> None:
     advice = result["advice"]
     (st.success if advice["recommend"] else st.info)(advice["reason"])
     if advice["recommend"] and not advice["shifts"].empty:
-        st.dataframe(advice["shifts"], hide_index=True)
+        money = st.column_config.NumberColumn(format="dollar")
+        st.dataframe(
+            advice["shifts"],
+            hide_index=True,
+            column_config={
+                name: money for name in ("amount", "expected_gain", "gain_low", "gain_high")
+            }
+            | _fixed("roi_from", "roi_to"),
+        )
         st.caption(
             f"Expected change in net return: {fmt('net_return', advice['expected_gain'])} "
             f"(95% interval {fmt('net_return', advice['gain_low'])} to "

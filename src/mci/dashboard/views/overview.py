@@ -36,7 +36,8 @@ NO_PREVIOUS = (
 def donut_spec(frame, dimension: str = "channel") -> dict:
     """A Vega-Lite donut of spend share by ``dimension`` (data travels as values)."""
     return {
-        "mark": {"type": "arc", "innerRadius": 60},
+        "mark": {"type": "arc", "innerRadius": 70},
+        "height": 320,
         "encoding": {
             "theta": {"field": "spend", "type": "quantitative", "stack": True},
             "color": {"field": dimension, "type": "nominal", "title": dimension.title()},
