@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from mci.dashboard import app as app_module
 from mci.dashboard.filters import Filters, parse_params, to_params
-from mci.dashboard.format import compact, delta_color, fmt, fmt_delta
+from mci.dashboard.format import compact, delta_color, fmt, fmt_delta, plain
 from mci.dashboard.launch import command
 from mci.dashboard.views.overview import KPIS, SIGNALS
 from mci.semantic import query
@@ -279,3 +279,23 @@ def test_launch_command():
     assert cmd[cmd.index("--server.port") + 1] == "9000"
     assert cmd[cmd.index("--server.address") + 1] == "0.0.0.0"
     assert cmd[4].endswith("app.py")
+
+
+HOSTILE = "*Evil* [site](javascript:alert(1)) <b>x</b>"
+
+
+def test_data_values_reach_markdown_escaped(monkeypatch, tmp_path):
+    from mci.datagen import generate
+    from mci.ingest.pipeline import ingest
+
+    export = tmp_path / "export.csv"
+    generate(export, rows=20_000, seed=5)
+    export.write_text(export.read_text().replace(",Email,", f",{HOSTILE},"))
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    ingest([export], url)
+    at = _app(monkeypatch, url)
+    at.switch_page("views/channels.py").run()
+    assert not at.exception
+    texts = [e.value for kind in ("success", "info", "caption", "markdown") for e in at.get(kind)]
+    assert any(plain(HOSTILE) in text for text in texts)  # the advice names the channel
+    assert not any(HOSTILE in text for text in texts)

@@ -51,6 +51,7 @@ def main() -> None:
 
     from mci.dashboard import data
     from mci.dashboard.filters import sidebar
+    from mci.dashboard.format import plain
     from mci.warehouse.connection import WarehouseError
 
     st.set_page_config(page_title="Marketing Campaign Intelligence", layout="wide")
@@ -58,7 +59,7 @@ def main() -> None:
     try:
         rows = data.warehouse_rows(db)
     except WarehouseError as exc:
-        st.error(str(exc))
+        st.error(plain(str(exc)))
         return
     if not rows:
         st.navigation([st.Page(_empty_page, title="Get started", url_path="start")]).run()

@@ -14,6 +14,7 @@ Example:
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from mci.semantic.registry import METRICS
@@ -118,3 +119,20 @@ def number_columns(names: Any) -> dict[str, Any]:
         for name in names
         if name in METRICS
     }
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$])")
+
+
+def plain(text: str) -> str:
+    r"""Text, typically built from data values, escaped so Markdown shows it literally.
+
+    Streamlit renders ``st.info``, ``st.caption`` and friends as Markdown (never raw HTML
+    unless asked); escaping keeps a value such as a channel name from turning into a link,
+    emphasis or a coloured directive.
+
+    Example:
+        >>> print(plain("10% of *Email* to [x](javascript:alert(1))"))
+        10% of \*Email\* to \[x\]\(javascript\:alert\(1\)\)
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mci.dashboard import data
-from mci.dashboard.format import fmt, number_columns
+from mci.dashboard.format import fmt, number_columns, plain
 
 
 def _p_text(value: float) -> str:
@@ -83,11 +83,13 @@ def render() -> None:
                 "may be noise: do not act on it alone."
             )
     else:
-        st.info(f"Stability cannot be assessed for this selection: {result['stability_error']}")
+        st.info(
+            f"Stability cannot be assessed for this selection: {plain(result['stability_error'])}"
+        )
 
     st.subheader("Budget reallocation")
     advice = result["advice"]
-    (st.success if advice["recommend"] else st.info)(advice["reason"])
+    (st.success if advice["recommend"] else st.info)(plain(advice["reason"]))
     if advice["recommend"] and not advice["shifts"].empty:
         money = st.column_config.NumberColumn(format="dollar")
         st.dataframe(
