@@ -291,3 +291,20 @@ def test_quadrants_median_and_portfolio_thresholds():
     pd.testing.assert_frame_equal(median, again)
     with pytest.raises(ValueError, match="threshold"):
         quadrants(by_entity, daily, threshold="mean")  # type: ignore[arg-type]
+
+
+def test_vectorised_paths_give_the_loops_results():
+    from mci.analytics._stats import bootstrap_stat_ci, cv, cv_rows, permutation_test
+    from mci.analytics.stability import _cv_spread, _cv_spread_rows
+
+    data = np.random.default_rng(1)
+    months = data.normal(5.0, 0.5, 12)
+    looped = bootstrap_stat_ci(months, cv, n_boot=400, rng=np.random.default_rng(3))
+    fast = bootstrap_stat_ci(months, cv, n_boot=400, rng=np.random.default_rng(3), rowwise=cv_rows)
+    assert fast == pytest.approx(looped, rel=1e-12)
+    groups = [data.normal(1.0, s, 12) for s in (0.05, 0.1, 0.3, 0.02)]
+    p_loop = permutation_test(_cv_spread, groups, 300, np.random.default_rng(9))
+    p_fast = permutation_test(
+        _cv_spread, groups, 300, np.random.default_rng(9), batched=_cv_spread_rows
+    )
+    assert p_fast == p_loop < 0.05

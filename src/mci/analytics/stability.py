@@ -28,6 +28,7 @@ from mci.analytics._stats import (
     bootstrap_ratio_ci,
     bootstrap_stat_ci,
     cv,
+    cv_rows,
     kruskal,
     permutation_test,
     welch_anova,
@@ -121,6 +122,13 @@ def _groups(frame: pd.DataFrame, dimension: str, column: str) -> dict[str, np.nd
 def _cv_spread(groups: list[np.ndarray]) -> float:
     values = [cv(g) for g in groups]
     return float(np.nanstd(values))
+
+
+def _cv_spread_rows(groups: list[np.ndarray]) -> np.ndarray:
+    """:func:`_cv_spread` of many relabellings: each group is one relabelling per row."""
+    values = np.stack([cv_rows(g) for g in groups])
+    with np.errstate(invalid="ignore"):
+        return np.nanstd(values, axis=0)
 
 
 def smooth(
@@ -233,7 +241,9 @@ def roi_stability(
         den = daily_den.get(entity, np.array([]))
         roi, roi_low, roi_high = bootstrap_ratio_ci(num, den, n_boot=n_boot, rng=rng)
         months = monthly_roi.get(entity, np.array([]))
-        cv_est, cv_low, cv_high = bootstrap_stat_ci(months, cv, n_boot=n_boot, rng=rng)
+        cv_est, cv_low, cv_high = bootstrap_stat_ci(
+            months, cv, n_boot=n_boot, rng=rng, rowwise=cv_rows
+        )
         group = by_entity.get_group(entity) if entity in by_entity.groups else None
         rows.append(
             {
@@ -264,7 +274,13 @@ def roi_stability(
     ]
     cv_p = float("nan")
     if len(normalised) >= 2:
-        cv_p = permutation_test(_cv_spread, normalised, n_perm, np.random.default_rng(seeds[-1]))
+        cv_p = permutation_test(
+            _cv_spread,
+            normalised,
+            n_perm,
+            np.random.default_rng(seeds[-1]),
+            batched=_cv_spread_rows,
+        )
     roi_differs = bool(np.isfinite(roi_p) and roi_p < alpha)
     cv_differs = bool(np.isfinite(cv_p) and cv_p < alpha)
     ranked_roi = table.dropna(subset=["roi"])
