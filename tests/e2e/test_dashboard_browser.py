@@ -83,7 +83,8 @@ def served(tmp_path_factory) -> Iterator[tuple[str, str]]:
     """A dashboard on a fresh warehouse, served by `mci dashboard` on 127.0.0.1."""
     folder = tmp_path_factory.mktemp("e2e")
     export = folder / "export.csv"
-    generate(export, rows=20_000, seed=12)
+    # A few faulty lines, so that the Data quality page has quarantine to show.
+    generate(export, rows=20_000, seed=12, dirty=0.002)
     url = f"duckdb:///{folder / 'w.duckdb'}"
     ingest([export], url, progress=NoProgress())
     port = _free_port()

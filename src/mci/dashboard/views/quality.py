@@ -29,7 +29,10 @@ def render() -> None:
         column.metric(key.replace("rows_", "").title(), f"{totals.get(key, 0):,}")
 
     st.subheader("Loads")
-    st.dataframe(pd.DataFrame(report["loads"]), hide_index=True)
+    loads = pd.DataFrame(report["loads"])
+    if not loads.empty:
+        loads["sha256"] = loads["sha256"].str[:12]  # enough to tell files apart
+    st.dataframe(loads, hide_index=True)
 
     st.subheader("Quarantine by reason")
     reasons = pd.DataFrame(
@@ -38,7 +41,7 @@ def render() -> None:
     if reasons.empty:
         st.info("No rows were quarantined.")
     else:
-        st.bar_chart(reasons.set_index("reason_code"))
+        st.bar_chart(reasons.set_index("reason_code"), horizontal=True, x_label="lines")
         st.dataframe(reasons, hide_index=True)
         st.subheader("Samples")
         st.dataframe(pd.DataFrame(report["samples"]), hide_index=True)
