@@ -30,6 +30,7 @@ from mci.semantic import (
     VIEWS,
     UnknownNameError,
     apply_views,
+    dimension_values,
     metrics_markdown,
     query,
 )
@@ -776,3 +777,21 @@ def test_cli_query_csv_matches_the_api(warehouse):
     assert len(printed) == len(api) == 3
     assert set(printed["channel"]) == {"Email"}
     assert_same(printed, api, ["period", "channel"], ["roi", "cpc"])
+
+
+def test_dimension_values_in_one_query_match_the_rows(warehouse):
+    url, rows = warehouse
+    found = dimension_values(["channel", "campaign_type", "duration_days"], db=url)
+    assert found["channel"] == sorted(rows["channel"].dropna().unique())
+    assert found["campaign_type"] == sorted(rows["campaign_type"].dropna().unique())
+    assert found["duration_days"] == sorted(str(v) for v in rows["duration_days"].unique())
+
+
+def test_query_reuses_an_open_warehouse(warehouse):
+    url, _ = warehouse
+    with connect(url, read_only=True) as wh:
+        first = query(["spend", "roi"], by=["channel"], db=wh)
+        second = query(["spend", "roi"], by=["channel"], db=wh)  # still open after the first
+        assert dimension_values(["channel"], db=wh)["channel"] == first["channel"].tolist()
+    pd.testing.assert_frame_equal(first, second)
+    pd.testing.assert_frame_equal(first, query(["spend", "roi"], by=["channel"], db=url))

@@ -299,3 +299,22 @@ def test_data_values_reach_markdown_escaped(monkeypatch, tmp_path):
     texts = [e.value for kind in ("success", "info", "caption", "markdown") for e in at.get(kind)]
     assert any(plain(HOSTILE) in text for text in texts)  # the advice names the channel
     assert not any(HOSTILE in text for text in texts)
+
+
+def test_a_load_while_the_dashboard_runs_shows_at_the_next_interaction(monkeypatch, tmp_path):
+    from mci.datagen import generate
+    from mci.ingest.pipeline import ingest
+
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    generate(first, rows=2_000, seed=1)
+    generate(second, rows=3_000, seed=2, start=dt.date(2022, 1, 1))
+    ingest([first], url)
+    at = _app(monkeypatch, url)
+    before = _tile(at, "Spend")
+    # The dashboard holds no connection between runs, so the load can write the file.
+    ingest([second], url)
+    at.button[0].click().run()  # Clear filters: the date range now spans both loads
+    assert not at.exception
+    spend = query(["spend"], db=url)["spend"].iloc[0]
+    assert _tile(at, "Spend") == fmt("spend", spend) != before

@@ -50,12 +50,20 @@ def main() -> None:
     import streamlit as st
 
     from mci.dashboard import data
+
+    st.set_page_config(page_title="Marketing Campaign Intelligence", layout="wide")
+    with data.run_scope():
+        _run_page(data.db_url())
+
+
+def _run_page(db: str) -> None:
+    import streamlit as st
+
+    from mci.dashboard import data
     from mci.dashboard.filters import sidebar
     from mci.dashboard.format import plain
     from mci.warehouse.connection import WarehouseError
 
-    st.set_page_config(page_title="Marketing Campaign Intelligence", layout="wide")
-    db = data.db_url()
     try:
         rows = data.warehouse_rows(db)
     except WarehouseError as exc:

@@ -1,20 +1,32 @@
 """Cached, read-only data access for the dashboard.
 
-Every number comes from :func:`mci.semantic.query` or the analytics; results are cached per
-database URL and filter set (``Filters.key()``, a frozen, sorted tuple).
+Every number comes from :func:`mci.semantic.query` or the analytics. Results are cached per
+database, warehouse version and filter set (``Filters.key()``, a frozen, sorted tuple): the
+version is the warehouse file's size and modification time (the load log's last load on
+PostgreSQL), so a load shows up at the next interaction while an unchanged warehouse is
+never asked twice.
+
+Within one script run, data access shares one read-only connection per database, opened on
+first use and closed when the run ends (:func:`run_scope`): a connection held between runs
+would keep ``mci ingest`` from writing to a DuckDB file.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from mci.config import parse_db_url, resolve_db_url
+from mci.semantic import dimension_values as _dimension_values
 from mci.semantic import query
-from mci.warehouse.connection import connect
+from mci.warehouse.connection import Warehouse, connect
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,39 +42,130 @@ def db_url() -> str:
     return resolve_db_url(None)
 
 
-def warehouse_rows(db: str) -> int | None:
-    """Rows in ``campaign_performance``: None when there is no warehouse file, 0 when empty.
+class _Run:
+    """What one script run opened: connections and warehouse versions, per database."""
 
-    Not cached, so that the dashboard notices data loaded while it runs.
-    """
+    def __init__(self) -> None:
+        self.connections: dict[str, Warehouse] = {}
+        self.versions: dict[str, tuple[Any, ...]] = {}
+
+
+_RUN: contextvars.ContextVar[_Run | None] = contextvars.ContextVar("mci_run", default=None)
+
+
+@contextlib.contextmanager
+def run_scope() -> Iterator[None]:
+    """One script run: connections opened inside are shared, and closed on the way out."""
+    run = _Run()
+    token = _RUN.set(run)
+    try:
+        yield
+    finally:
+        _RUN.reset(token)
+        for wh in run.connections.values():
+            wh.close()
+
+
+def _warehouse(db: str) -> Warehouse | str:
+    """The run's shared read-only connection to ``db`` (opened now if needed), else ``db``."""
+    run = _RUN.get()
+    if run is None:
+        return db
+    if db not in run.connections:
+        run.connections[db] = connect(db, read_only=True)
+    return run.connections[db]
+
+
+def version(db: str) -> tuple[Any, ...]:
+    """A value that changes whenever a load changes the warehouse (once per run)."""
+    run = _RUN.get()
+    if run is not None and db in run.versions:
+        return run.versions[db]
+    parsed = parse_db_url(db)
+    if parsed.engine == "postgresql":
+        found = _load_log_version(db)
+    else:
+        path = Path(parsed.path)
+        found = tuple(
+            (stat.st_size, stat.st_mtime_ns)
+            for stat in (_stat(path), _stat(path.with_name(path.name + ".wal")))
+        )
+    if run is not None:
+        run.versions[db] = found
+    return found
+
+
+def _stat(path: Path) -> os.stat_result | Any:
+    try:
+        return path.stat()
+    except FileNotFoundError:
+        return os.stat_result((0,) * 10)
+
+
+@contextlib.contextmanager
+def _using(db: str) -> Iterator[Warehouse]:
+    """The run's shared connection, or (outside a run) a read-only one of its own."""
+    wh = _warehouse(db)
+    if isinstance(wh, Warehouse):
+        yield wh
+        return
+    with connect(db, read_only=True) as own:
+        yield own
+
+
+def _load_log_version(db: str) -> tuple[Any, ...]:
+    with _using(db) as w:
+        if not w.table_exists("load_log"):
+            return ()
+        return tuple(w.query("SELECT count(*), max(load_id) FROM load_log")[1][0])
+
+
+def warehouse_rows(db: str) -> int | None:
+    """Rows in ``campaign_performance``: None when there is no warehouse file, 0 when empty."""
     parsed = parse_db_url(db)
     if parsed.engine != "postgresql" and not Path(parsed.path).exists():
         return None
-    with connect(db, read_only=True) as wh:
-        if not wh.table_exists("campaign_performance"):
-            return 0
-        return int(wh.scalar("SELECT count(*) FROM campaign_performance") or 0)
+    return _warehouse_rows(db, version(db))
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
+def _warehouse_rows(db: str, version_key: tuple[Any, ...]) -> int:
+    with _using(db) as w:
+        if not w.table_exists("campaign_performance"):
+            return 0
+        return int(w.scalar("SELECT count(*) FROM campaign_performance") or 0)
+
+
 def date_bounds(db: str) -> tuple[dt.date | None, dt.date | None]:
-    """The first and last day with data (from the semantic layer's daily spend)."""
-    daily = query(["campaigns"], grain="day", db=db)
+    """The first and last day with data (from the semantic layer's daily campaigns)."""
+    return _date_bounds(db, version(db))
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _date_bounds(db: str, version_key: tuple[Any, ...]) -> tuple[dt.date | None, dt.date | None]:
+    daily = query(["campaigns"], grain="day", db=_warehouse(db))
     if daily.empty:
         return None, None
     return daily["period"].min().date(), daily["period"].max().date()
 
 
-@st.cache_data(ttl=TTL, show_spinner=False)
 def dimension_values(db: str, dimension: str) -> tuple[str, ...]:
-    """The values of one dimension (``query(["campaigns"], by=[dimension])``)."""
-    frame = query(["campaigns"], by=[dimension], db=db)
-    return tuple(sorted(str(v) for v in frame[dimension].dropna()))
+    """The values of one filter dimension (all of them are read in one query)."""
+    return _filter_options(db, version(db)).get(dimension, ())
+
+
+@st.cache_data(ttl=TTL, show_spinner=False)
+def _filter_options(db: str, version_key: tuple[Any, ...]) -> dict[str, tuple[str, ...]]:
+    from mci.dashboard.filters import FILTER_DIMENSIONS
+
+    found = _dimension_values(FILTER_DIMENSIONS, db=_warehouse(db))
+    return {name: tuple(values) for name, values in found.items()}
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
 def _metrics(
     db: str,
+    version_key: tuple[Any, ...],
     key: tuple,
     metrics: tuple[str, ...],
     by: tuple[str, ...],
@@ -78,7 +181,7 @@ def _metrics(
         start=start,
         end=end,
         compare=compare,
-        db=db,
+        db=_warehouse(db),
     )
 
 
@@ -91,7 +194,8 @@ def metrics(
     compare: str | None = None,
 ) -> pd.DataFrame:
     """``mci.semantic.query`` under the dashboard's filters, cached per filter set."""
-    return _metrics(db, filters.key(), tuple(names), tuple(by), grain, compare).copy()
+    frame = _metrics(db, version(db), filters.key(), tuple(names), tuple(by), grain, compare)
+    return frame.copy()
 
 
 def row_count(db: str, filters: Filters) -> int:
@@ -103,7 +207,7 @@ def row_count(db: str, filters: Filters) -> int:
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def _channels(db: str, key: tuple, dimension: str) -> dict[str, Any]:
+def _channels(db: str, version_key: tuple[Any, ...], key: tuple, dimension: str) -> dict[str, Any]:
     from mci.analytics import quadrants, reallocation, roi_stability
     from mci.analytics.quadrant import DAILY_METRICS, ENTITY_METRICS
     from mci.analytics.stability import DAILY_METRICS as STAB_DAILY
@@ -113,7 +217,9 @@ def _channels(db: str, key: tuple, dimension: str) -> dict[str, Any]:
     where = {dim: list(values) for dim, values in selection}
 
     def q(names: tuple[str, ...], by: list[str], grain: str | None = None) -> pd.DataFrame:
-        return query(list(names), by=by, grain=grain, where=where, start=start, end=end, db=db)
+        return query(
+            list(names), by=by, grain=grain, where=where, start=start, end=end, db=_warehouse(db)
+        )
 
     by_entity = q(ENTITY_METRICS, [dimension])
     daily = q(DAILY_METRICS, [dimension], "day")
@@ -158,12 +264,16 @@ def _channels(db: str, key: tuple, dimension: str) -> dict[str, Any]:
 
 def channels(db: str, filters: Filters, dimension: str = "channel") -> dict[str, Any]:
     """Quadrants, stability and budget advice for one dimension under the filters."""
-    return _channels(db, filters.key(), dimension)
+    return _channels(db, version(db), filters.key(), dimension)
+
+
+def quality(db: str) -> dict[str, Any]:
+    """The data-quality report (:func:`mci.ingest.quality.quality_report`) as plain data."""
+    return _quality(db, version(db))
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def quality(db: str) -> dict[str, Any]:
-    """The data-quality report (:func:`mci.ingest.quality.quality_report`) as plain data."""
+def _quality(db: str, version_key: tuple[Any, ...]) -> dict[str, Any]:
     from mci.ingest.quality import quality_report
 
     report = quality_report(db)

@@ -6,7 +6,7 @@ Example:
     'clicks / impressions'
 """
 
-from mci.semantic.api import query
+from mci.semantic.api import dimension_values, query
 from mci.semantic.registry import DIMENSIONS, GRAINS, METRICS, UnknownNameError, metrics_markdown
 from mci.semantic.views import VIEW_COLUMNS, VIEWS, apply_views
 
@@ -18,6 +18,7 @@ __all__ = [
     "VIEW_COLUMNS",
     "UnknownNameError",
     "apply_views",
+    "dimension_values",
     "metrics_markdown",
     "query",
 ]

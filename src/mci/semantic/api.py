@@ -14,11 +14,12 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mci.semantic.builder import select_sql
+from mci.semantic.builder import distinct_values_sql, select_sql
 from mci.semantic.compile import compile_semantic
 from mci.semantic.registry import DIMENSIONS, METRICS, UnknownNameError, check_names
 from mci.warehouse.connection import Warehouse, connect
@@ -73,6 +74,16 @@ def _frame(columns: list[str], rows: list[tuple[Any, ...]], metrics: Sequence[st
     if "period" in frame:
         frame["period"] = pd.to_datetime(frame["period"])
     return frame
+
+
+@contextlib.contextmanager
+def _opened(db: str | Warehouse | None) -> Iterator[Warehouse]:
+    """``db`` itself when it is an open warehouse (left open), else a read-only connection."""
+    if isinstance(db, Warehouse):
+        yield db
+        return
+    with connect(db, read_only=True) as wh:
+        yield wh
 
 
 def _run(
@@ -160,7 +171,7 @@ def query(
     start: DateLike = None,
     end: DateLike = None,
     compare: str | None = None,
-    db: str | None = None,
+    db: str | Warehouse | None = None,
 ) -> pd.DataFrame:
     """Metrics from the semantic layer, as a DataFrame.
 
@@ -175,7 +186,8 @@ def query(
         compare: ``"previous_period"`` adds, per metric, the value over the previous window
             of equal length (see :func:`previous_window`), the delta and the relative delta
             (needs ``start`` and ``end``).
-        db: the database URL; ``None`` uses ``MCI_DB_URL`` or the default.
+        db: the database URL (``None`` uses ``MCI_DB_URL`` or the default), or an open
+            :class:`~mci.warehouse.connection.Warehouse` to reuse (it is left open).
 
     Returns:
         One row per period and dimension values.
@@ -193,7 +205,7 @@ def query(
         raise ValueError(f"start {first} is after end {last}")
     if compare is not None and compare not in COMPARISONS:
         raise ValueError(f"unknown comparison {compare!r}; valid: {', '.join(COMPARISONS)}")
-    with connect(db, read_only=True) as wh:
+    with _opened(db) as wh:
         current = _run(wh, metrics, by, grain, where or {}, first, last)
         if compare is None:
             return current
@@ -202,3 +214,34 @@ def query(
         prev_first, prev_last = previous_window(first, last, grain)
         previous = _run(wh, metrics, by, grain, where or {}, prev_first, prev_last)
     return _compare(current, previous, metrics, by, grain)
+
+
+def dimension_values(
+    dimensions: Sequence[str], db: str | Warehouse | None = None
+) -> dict[str, list[str]]:
+    """The distinct values of each dimension, sorted, in one query (for filter pickers).
+
+    Args:
+        dimensions: registry dimension names.
+        db: the database URL, or an open warehouse to reuse.
+
+    Returns:
+        Dimension name to its values as text (NULLs left out).
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> from mci.demo import build_demo
+        >>> url = build_demo(f"duckdb:///{pathlib.Path(tempfile.mkdtemp()) / 'w.duckdb'}", rows=500)
+        >>> dimension_values(["channel", "language"], db=url)["channel"][:2]
+        ['Email', 'Facebook']
+    """
+    dimensions = list(dimensions)
+    if not dimensions:
+        return {}
+    sql = distinct_values_sql(dimensions)
+    found: dict[str, list[str]] = {name: [] for name in dimensions}
+    with _opened(db) as wh:
+        _, rows = wh.query(compile_semantic(sql, wh.dialect), dimensions, native=True)
+    for name, value in rows:
+        found[name].append(str(value))
+    return {name: sorted(values) for name, values in found.items()}

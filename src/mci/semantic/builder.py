@@ -56,3 +56,24 @@ def select_sql(
         ordinals = ", ".join(str(i) for i in range(1, len(keys) + 1))
         sql += f" GROUP BY {ordinals} ORDER BY {ordinals}"
     return sql
+
+
+def distinct_values_sql(dimensions: Sequence[str]) -> str:
+    """The distinct non-NULL values of each dimension, as ``(dimension, value)`` rows.
+
+    Each branch takes its dimension's name as a ``?`` parameter, in the order given.
+
+    Example:
+        >>> print(distinct_values_sql(["channel"]))  # doctest: +NORMALIZE_WHITESPACE
+        SELECT DISTINCT ? AS dimension, CAST(channel AS VARCHAR) AS value
+        FROM campaign_performance WHERE channel IS NOT NULL
+
+    Raises:
+        UnknownNameError: an unknown dimension.
+    """
+    check_names("dimension", list(dimensions), DIMENSIONS)
+    return " UNION ALL ".join(
+        f"SELECT DISTINCT ? AS dimension, CAST({name} AS VARCHAR) AS value\n"
+        f"FROM {SOURCE_TABLE} WHERE {name} IS NOT NULL"
+        for name in dimensions
+    )

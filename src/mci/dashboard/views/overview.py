@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mci.dashboard import data
+from mci.dashboard.charts import donut_spec, line_spec
 from mci.dashboard.format import delta_color, fmt, fmt_delta, is_missing
 from mci.semantic.api import previous_window
 from mci.semantic.registry import METRICS
@@ -33,31 +34,14 @@ NO_PREVIOUS = (
 )
 
 
-def donut_spec(frame, dimension: str = "channel") -> dict:
-    """A Vega-Lite donut of spend share by ``dimension`` (data travels as values)."""
-    return {
-        "mark": {"type": "arc", "innerRadius": 70},
-        "height": 320,
-        "encoding": {
-            "theta": {"field": "spend", "type": "quantitative", "stack": True},
-            "color": {"field": dimension, "type": "nominal", "title": dimension.title()},
-            "tooltip": [
-                {"field": dimension, "type": "nominal"},
-                {"field": "spend", "type": "quantitative", "format": "$,.0f"},
-                {"field": "share", "type": "quantitative", "format": ".1%"},
-            ],
-        },
-        "data": {"values": frame.to_dict("records")},
-    }
-
-
 def render() -> None:
     """Draws the page."""
     db, filters = data.current()
     st.title("Overview")
     if not data.require_rows(db, filters):
         return
-    names = [name for name, _ in KPIS]
+    # One query for the tiles and the signal cards' figures (dict keeps the order, once each).
+    names = list(dict.fromkeys(name for name, _ in (*KPIS, *SIGNALS)))
     compare = "previous_period" if filters.start and filters.end else None
     kpis = data.metrics(db, filters, names, compare=compare)
     row = kpis.iloc[0]
@@ -77,14 +61,14 @@ def render() -> None:
             delta = fmt_delta(row.get(f"{name}_delta_pct")) if has_previous else None
             column.metric(label, fmt(name, row[name]), delta=delta, delta_color=delta_color(name))
 
-    daily = data.metrics(db, filters, ["spend", "roi"], grain="day").set_index("period")
+    daily = data.metrics(db, filters, ["spend", "roi"], grain="day")
     left, right = st.columns(2)
     with left:
         st.subheader("Daily spend")
-        st.line_chart(daily[["spend"]], y_label="Spend ($)")
+        st.vega_lite_chart(line_spec(daily, "spend", "Spend"))
     with right:
         st.subheader("Daily ROI")
-        st.line_chart(daily[["roi"]], y_label="ROI")
+        st.vega_lite_chart(line_spec(daily, "roi", "ROI"))
 
     st.subheader("Spend share by channel")
     share = data.metrics(db, filters, ["spend"], by=["channel"])
@@ -95,14 +79,12 @@ def render() -> None:
 
     st.subheader("Performance signals")
     st.caption("Weekly values over the selected range; the figure is the whole range's value.")
-    names = [name for name, _ in SIGNALS]
-    totals = data.metrics(db, filters, names).iloc[0]
-    weekly = data.metrics(db, filters, names, grain=SIGNAL_GRAIN)
+    weekly = data.metrics(db, filters, [name for name, _ in SIGNALS], grain=SIGNAL_GRAIN)
     for column, (name, label) in zip(st.columns(len(SIGNALS)), SIGNALS, strict=True):
         series = [None if is_missing(v) else float(v) for v in weekly[name]]
         column.metric(
             label,
-            fmt(name, totals[name]),
+            fmt(name, row[name]),
             chart_data=series,
             chart_type="bar" if METRICS[name].kind != "ratio" else "line",
             border=True,
