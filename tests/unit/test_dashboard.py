@@ -238,6 +238,10 @@ def test_impossible_filter_shows_info(monkeypatch, warehouse):
     assert not at.exception
     assert any("No campaigns match" in i.value for i in at.info)
     assert not at.metric
+    for page in ("channels.py", "trends.py", "monthly.py"):
+        at.switch_page(f"views/{page}").run()
+        assert not at.exception
+        assert any("No campaigns match" in i.value for i in at.info), page
 
 
 def test_empty_warehouse_shows_how_to_load(monkeypatch, tmp_path):

@@ -24,10 +24,11 @@ def render() -> None:
     """Draws the page."""
     db, filters = data.current()
     st.title("Channels")
-    if not data.require_rows(db, filters):
-        return
     with st.spinner("Testing which differences are real..."):
         result = data.channels(db, filters)
+    if result["by_entity"].empty:
+        st.info(data.NO_ROWS)
+        return
     if "quadrants" not in result:
         st.info("Quadrants need at least two channels; widen the channel filter.")
         return

@@ -38,13 +38,14 @@ def render() -> None:
     """Draws the page."""
     db, filters = data.current()
     st.title("Overview")
-    if not data.require_rows(db, filters):
-        return
-    # One query for the tiles and the signal cards' figures (dict keeps the order, once each).
-    names = list(dict.fromkeys(name for name, _ in (*KPIS, *SIGNALS)))
+    # One query for the row count, the tiles and the signal cards' figures (in order, once).
+    names = list(dict.fromkeys(name for name, _ in (("campaigns", ""), *KPIS, *SIGNALS)))
     compare = "previous_period" if filters.start and filters.end else None
     kpis = data.metrics(db, filters, names, compare=compare)
     row = kpis.iloc[0]
+    if not row["campaigns"]:
+        st.info(data.NO_ROWS)
+        return
     has_previous = bool(compare) and not is_missing(row.get("spend_previous"))
     if has_previous:
         st.caption(
