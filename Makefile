@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-runtime
 TEST_STAMP := $(VENV)/.installed-test
 PYTEST_ARGS ?=
 
-.PHONY: run demo test lint format bench bench-ingest bench-queries system-deps install install-test clean
+.PHONY: run demo test lint format bench bench-ingest bench-queries bench-dashboard system-deps install install-test clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -50,16 +50,20 @@ format: install-test
 	$(VENV)/bin/ruff format src tests benchmarks
 	$(VENV)/bin/ruff check --fix src tests benchmarks
 
-## make bench: the ingest and the semantic views against the original pipeline (reports).
+## make bench: the ingest, the semantic views and the dashboard against the original (reports).
 bench: install-test
 	$(PY) benchmarks/ingest/run.py $(BENCH_ARGS)
 	$(PY) benchmarks/queries/run.py $(QUERIES_BENCH_ARGS)
+	$(PY) benchmarks/dashboard/run.py $(DASHBOARD_BENCH_ARGS)
 
 bench-ingest: install-test
 	$(PY) benchmarks/ingest/run.py $(BENCH_ARGS)
 
 bench-queries: install-test
 	$(PY) benchmarks/queries/run.py $(QUERIES_BENCH_ARGS)
+
+bench-dashboard: install-test
+	$(PY) benchmarks/dashboard/run.py $(DASHBOARD_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache benchmarks/out
