@@ -118,7 +118,7 @@ class Processor:
         """
         counts = LoadCounts()
         counts.rows_read = self._store_raw_lines(load_id)
-        blank_lines = self._blank_lines(scan)
+        blank_lines = self._blank_lines(counts.rows_read)
         self._number_lines(layout, blank_lines, counts.rows_read)
         has_prior = bool(
             self._one(
@@ -181,8 +181,9 @@ class Processor:
             )
         )
 
-    def _blank_lines(self, scan: FileScan) -> list[int]:
-        if not scan.has_blank_lines:
+    def _blank_lines(self, stored: int) -> list[int]:
+        """The numbers of the blank data lines (none when every line was ``stored``)."""
+        if self._count("_mci_lines") - 1 <= stored:
             return []
         rows = self.con.execute(
             "SELECT rowid - (SELECT min(rowid) FROM _mci_lines) AS line_no FROM _mci_lines "
