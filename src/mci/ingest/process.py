@@ -439,26 +439,37 @@ class Processor:
     def _new_categories(self, load_id: int, has_prior: bool) -> dict[str, list[str]]:
         """Category values never seen before: not in the contract's lists nor earlier loads."""
         found: dict[str, list[str]] = {}
-        for column in CATEGORY_COLUMNS:
-            prior = (
-                f" AND {column} NOT IN (SELECT DISTINCT {column} FROM campaign_performance "
-                f"WHERE load_id <> ? AND {column} IS NOT NULL)"
-                if has_prior
-                else ""
-            )
-            params: list[Any] = [load_id, list(KNOWN_CATEGORIES[column])]
+        for column, values in self._unlisted_categories(load_id).items():
             if has_prior:
-                params.append(load_id)
-            rows = self.run(
-                "categories",
-                f"SELECT DISTINCT {column} FROM campaign_performance WHERE load_id = ? "
-                f"AND {column} IS NOT NULL AND NOT list_contains(?, {column}){prior} "
-                f"ORDER BY 1",
-                params,
-            ).fetchall()
-            if rows:
-                found[column] = [r[0] for r in rows]
+                values = sorted(set(values) - self._seen_before(column, values, load_id))
+            if values:
+                found[column] = values
         return found
+
+    def _unlisted_categories(self, load_id: int) -> dict[str, list[str]]:
+        """The load's category values outside the contract's lists, per column (one scan)."""
+        lists = ", ".join(
+            f"list(DISTINCT {c} ORDER BY {c}) "
+            f"FILTER (WHERE {c} IS NOT NULL AND NOT list_contains(?, {c}))"
+            for c in CATEGORY_COLUMNS
+        )
+        params: list[Any] = [list(KNOWN_CATEGORIES[c]) for c in CATEGORY_COLUMNS]
+        row = self.run(
+            "categories",
+            f"SELECT {lists} FROM campaign_performance WHERE load_id = ?",
+            [*params, load_id],
+        ).fetchall()[0]
+        return {c: list(v) for c, v in zip(CATEGORY_COLUMNS, row, strict=True) if v}
+
+    def _seen_before(self, column: str, values: list[str], load_id: int) -> set[str]:
+        """Which of ``values`` earlier loads of ``column`` already hold."""
+        rows = self.run(
+            "categories",
+            f"SELECT DISTINCT {column} FROM campaign_performance "
+            f"WHERE load_id <> ? AND list_contains(?, {column})",
+            [load_id, values],
+        ).fetchall()
+        return {r[0] for r in rows}
 
 
 _CLEAN_VALUE_COLUMNS: tuple[str, ...] = tuple(PARSERS)
