@@ -11,8 +11,9 @@ Each data line ends in exactly one of: ``campaign_performance`` (loaded), ``quar
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,9 +63,11 @@ class Processor:
     the pipeline), so records are numbered another way: a temporary table filled from a
     scan keeps the scan's order, and its ``rowid`` (offset by the first) is the ordinal.
 
-    1. The file's lines go to ``raw_campaign_rows`` as they arrived (physical numbering).
-    2. Its records go, typed and checked, to a temporary table (first failing check, with
-       a message); lines the reader rejects (wrong field count) are listed with their line.
+    1. Before the transaction, the file's records go, typed and checked, to a temporary
+       table (first failing check, with a message); lines the reader rejects (wrong field
+       count) are listed with their line.
+    2. In the transaction, the file's lines go to ``raw_campaign_rows`` as they arrived
+       (physical numbering, from ``WITH ORDINALITY``: cheap for one column).
     3. Records get physical line numbers (rejected and blank lines skipped), duplicates and
        conflicts are found, clean rows are inserted, faults are quarantined.
 
@@ -92,7 +95,7 @@ class Processor:
         for name in _TEMP_TABLES:
             self.con.execute(f"DROP TABLE IF EXISTS {name}")
 
-    def read(self, layout: SourceLayout, scan: FileScan) -> None:
+    def read(self, layout: SourceLayout) -> None:
         """Reads and checks every record into temporary tables (run before the transaction).
 
         Temporary tables never reach the database file, and built outside the load's
@@ -102,13 +105,8 @@ class Processor:
             IngestError: the file cannot be read (the message names the file and line).
         """
         self.drop_temps()
-        try:
-            self._read_lines(layout, scan)
+        with _reader_errors(layout):
             self._read_records(layout)
-        except IngestError:
-            raise
-        except Exception as exc:  # DuckDB's CSV errors name the line; keep the file in front
-            raise IngestError(layout.path, _reader_message(exc)) from None
 
     def load(self, layout: SourceLayout, scan: FileScan, load_id: int) -> LoadCounts:
         """Loads the records :meth:`read` prepared as ``load_id`` (inside the transaction).
@@ -117,8 +115,9 @@ class Processor:
             IngestError: the file cannot be read, or its rows do not add up.
         """
         counts = LoadCounts()
-        counts.rows_read = self._store_raw_lines(load_id)
-        blank_lines = self._blank_lines(counts.rows_read)
+        with _reader_errors(layout):
+            counts.rows_read = self._store_raw_lines(layout, scan, load_id)
+        blank_lines = self._blank_lines(load_id, counts.rows_read)
         self._number_lines(layout, blank_lines, counts.rows_read)
         has_prior = bool(
             self._one(
@@ -159,35 +158,33 @@ class Processor:
             "strict_mode = false, max_line_size = 1048576)"
         )
 
-    def _read_lines(self, layout: SourceLayout, scan: FileScan) -> None:
-        """The file's lines, in order, into a temporary table (``rowid`` gives the order)."""
-        self.run(
-            "read",
-            f"CREATE TEMP TABLE _mci_lines AS SELECT line FROM {self._lines_scan(layout, scan)}",
-            [str(layout.path)],
-        )
+    def _store_raw_lines(self, layout: SourceLayout, scan: FileScan, load_id: int) -> int:
+        """Stores every non-blank data line as it arrived; returns how many.
 
-    def _store_raw_lines(self, load_id: int) -> int:
-        """Stores every non-blank data line as it arrived; returns how many."""
-        base = self.con.execute("SELECT min(rowid) FROM _mci_lines").fetchall()[0][0]
-        if base is None:
-            return 0
+        The lines go straight from the file to the table: no copy of them waits in memory
+        or spills. Numbering them serialises the reader, which this one scan can afford.
+        """
         return int(
             self._one(
                 "read",
                 "INSERT INTO raw_campaign_rows (load_id, line_no, raw_line) "
-                "SELECT ?, rowid - ?, line FROM _mci_lines WHERE rowid > ? AND line <> ''",
-                [load_id, base, base],
+                f"SELECT ?, n - 1, line FROM {self._lines_scan(layout, scan)} "
+                "WITH ORDINALITY AS t(line, n) WHERE n > 1 AND line <> ''",
+                [load_id, str(layout.path)],
             )
         )
 
-    def _blank_lines(self, stored: int) -> list[int]:
-        """The numbers of the blank data lines (none when every line was ``stored``)."""
-        if self._count("_mci_lines") - 1 <= stored:
+    def _blank_lines(self, load_id: int, stored: int) -> list[int]:
+        """The numbers of the blank lines among the ``stored`` data lines of the load."""
+        last = self.con.execute(
+            "SELECT max(line_no) FROM raw_campaign_rows WHERE load_id = ?", [load_id]
+        ).fetchall()[0][0]
+        if last is None or last == stored:
             return []
         rows = self.con.execute(
-            "SELECT rowid - (SELECT min(rowid) FROM _mci_lines) AS line_no FROM _mci_lines "
-            "WHERE line_no > 0 AND coalesce(line, '') = ''"
+            "SELECT n FROM range(1, ?) AS t(n) WHERE n NOT IN "
+            "(SELECT line_no FROM raw_campaign_rows WHERE load_id = ?) ORDER BY n",
+            [last, load_id],
         ).fetchall()
         return [row[0] for row in rows]
 
@@ -489,7 +486,6 @@ def _numbered(source: str, shifted: bool) -> str:
 
 
 _TEMP_TABLES = (
-    "_mci_lines",
     "_mci_rejects",
     "_mci_rejects_scan",
     "_mci_records",
@@ -504,6 +500,17 @@ _TEMP_TABLES = (
     "_mci_q",
     "_mci_ostats",
 )
+
+
+@contextlib.contextmanager
+def _reader_errors(layout: SourceLayout) -> Iterator[None]:
+    """Turns DuckDB's reader errors into an :class:`IngestError` naming the file."""
+    try:
+        yield
+    except IngestError:
+        raise
+    except Exception as exc:  # DuckDB's CSV errors name the line; keep the file in front
+        raise IngestError(layout.path, _reader_message(exc)) from None
 
 
 def _reader_message(exc: Exception) -> str:
