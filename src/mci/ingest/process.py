@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from mci.ingest.contract import (
@@ -42,6 +45,14 @@ _OUTLIER_GUARD = "spend > 0 AND clicks > 0 AND impressions > 0"
 OUTLIER_MIN_ROWS = 20
 
 Runner = Callable[[str, str, list[Any] | None], Any]
+
+# Typed records take about this many bytes in a temporary table per byte of CSV.
+RECORD_BYTES_PER_CSV_BYTE = 1.5
+# Records that would fill more than this share of DuckDB's memory limit go to a scratch
+# database file instead: written compressed as they come, they never spill uncompressed.
+RECORDS_MEMORY_SHARE = 0.5
+_SCRATCH = "mci_records_scratch"
+_BYTE_UNITS = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
 
 
 @dataclass
@@ -80,6 +91,8 @@ class Processor:
     def __init__(self, con: Any, run: Runner) -> None:
         self.con = con
         self.run = run
+        self.records = "_mci_records"
+        self._scratch_dir: Path | None = None
 
     def _one(self, stage: str, sql: str, params: list[Any] | None = None) -> Any:
         rows = self.run(stage, sql, params).fetchall()
@@ -94,6 +107,11 @@ class Processor:
         self.con.execute("DROP VIEW IF EXISTS _mci_numbered")
         for name in _TEMP_TABLES:
             self.con.execute(f"DROP TABLE IF EXISTS {name}")
+        if self._scratch_dir is not None:
+            self.con.execute(f"DETACH DATABASE IF EXISTS {_SCRATCH}")
+            shutil.rmtree(self._scratch_dir, ignore_errors=True)
+            self._scratch_dir = None
+        self.records = "_mci_records"
 
     def read(self, layout: SourceLayout) -> None:
         """Reads and checks every record into temporary tables (run before the transaction).
@@ -105,6 +123,7 @@ class Processor:
             IngestError: the file cannot be read (the message names the file and line).
         """
         self.drop_temps()
+        self._place_records(layout)
         with _reader_errors(layout):
             self._read_records(layout)
 
@@ -188,6 +207,26 @@ class Processor:
         ).fetchall()
         return [row[0] for row in rows]
 
+    def _place_records(self, layout: SourceLayout) -> None:
+        """Keeps the records in a temporary table, or in a scratch file when they are big.
+
+        A temporary table is the cheapest to fill, but past the memory limit it spills
+        uncompressed; a scratch database file costs compression up front and stays small.
+        """
+        expected = layout.path.stat().st_size * RECORD_BYTES_PER_CSV_BYTE
+        if expected <= RECORDS_MEMORY_SHARE * self._memory_limit():
+            return
+        self._scratch_dir = Path(tempfile.mkdtemp(prefix="mci-records-"))
+        scratch = str(self._scratch_dir / "records.duckdb").replace("'", "''")
+        self.con.execute(f"ATTACH '{scratch}' AS {_SCRATCH}")
+        self.records = f"{_SCRATCH}._mci_records"
+
+    def _memory_limit(self) -> float:
+        """DuckDB's memory limit in bytes (as DuckDB reports it, e.g. ``953.6 MiB``)."""
+        text = self.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        number, _, unit = str(text).partition(" ")
+        return float(number) * _BYTE_UNITS.get(unit, 1)
+
     def _read_records(self, layout: SourceLayout) -> None:
         """Every record the CSV reader keeps, typed and checked, in file order."""
         width = len(layout.header)
@@ -209,7 +248,8 @@ class Processor:
         self.run(
             "classify",
             # The message is built only for faulty rows (a CASE per row costs on millions).
-            f"CREATE TEMP TABLE _mci_records AS SELECT {values}, r.check_idx, "
+            f"CREATE {'TEMP ' if self._scratch_dir is None else ''}TABLE {self.records} AS "
+            f"SELECT {values}, r.check_idx, "
             f"CASE WHEN r.check_idx IS NOT NULL THEN {check_field_sql('message')} END AS message "
             f"FROM ({checked}) AS r",
             [str(layout.path)],
@@ -237,7 +277,8 @@ class Processor:
         if shift:
             self.con.executemany("INSERT INTO _mci_shift VALUES (?, ?)", list(shift.items()))
         ordinal = (
-            "SELECT rowid - (SELECT min(rowid) FROM _mci_records) + 1 AS k, * FROM _mci_records"
+            f"SELECT rowid - (SELECT min(rowid) FROM {self.records}) + 1 AS k, * "
+            f"FROM {self.records}"
         )
         self.con.execute(f"CREATE TEMP VIEW _mci_numbered AS {_numbered(ordinal, bool(shift))}")
         self.con.execute(
@@ -247,7 +288,7 @@ class Processor:
             f"CASE WHEN check_idx IS NOT NULL THEN {check_field_sql('column')} END AS column_name "
             "FROM _mci_numbered"
         )
-        kept = self._count("_mci_records")
+        kept = self._count(self.records)
         if kept + len(rejected) != data_lines:
             raise IngestError(
                 layout.path,
