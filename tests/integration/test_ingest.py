@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
 from tests.conftest import ENGINES, url_for
 from tests.support.warehouse import quarantined_lines, snapshot
 
+from mci.ingest import process
 from mci.ingest.errors import ContractError, IngestError
 from mci.ingest.pipeline import ingest
 from mci.ingest.progress import NoProgress
@@ -278,3 +280,18 @@ def test_quality_report_accounts_for_every_row(db_url, dirty_export):
     assert {s["reason_code"] for s in report.samples} == set(planted)
     assert report.new_categories == {"channel": sorted(truth["new_categories"]["channel"])}
     json.dumps(report.to_dict())
+
+
+def test_big_file_records_in_a_scratch_file_load_the_same_rows(tmp_path, dirty_export, monkeypatch):
+    # Records that would not fit in memory go to a scratch database file: same result.
+    path, _ = dirty_export
+    in_memory = f"duckdb:///{tmp_path}/memory.duckdb"
+    [expected] = load([path], in_memory)
+    monkeypatch.setattr(process, "RECORDS_MEMORY_SHARE", 0.0)
+    scratch_dirs_before = set(Path(tempfile.gettempdir()).glob("mci-records-*"))
+    on_disk = f"duckdb:///{tmp_path}/scratch.duckdb"
+    [result] = load([path], on_disk)
+    tables = ("campaign_performance", "quarantine", "raw_campaign_rows")
+    assert snapshot(on_disk, tables) == snapshot(in_memory, tables)
+    assert result.summary() == expected.summary()
+    assert set(Path(tempfile.gettempdir()).glob("mci-records-*")) == scratch_dirs_before

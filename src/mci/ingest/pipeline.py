@@ -250,7 +250,7 @@ def _load_into_duckdb(
     processor = Processor(con, tracked_runner(con, progress))
     with _as_csv(layout, scan) as (csv_layout, csv_scan):
         try:
-            processor.read(csv_layout, csv_scan)
+            processor.read(csv_layout)
             with wh.transaction():
                 if replace:
                     _retire_previous(wh, sha256)
@@ -289,7 +289,7 @@ def _load_elsewhere(
             scratch_id = _next_load_id(wh)
             processor = Processor(con, tracked_runner(con, progress))
             with _as_csv(layout, scan) as (csv_layout, csv_scan):
-                processor.read(csv_layout, csv_scan)
+                processor.read(csv_layout)
                 con.execute("BEGIN")
                 counts = processor.load(csv_layout, csv_scan, scratch_id)
                 con.execute("COMMIT")

@@ -11,9 +11,13 @@ Each data line ends in exactly one of: ``campaign_performance`` (loaded), ``quar
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from mci.ingest.contract import (
@@ -42,6 +46,14 @@ OUTLIER_MIN_ROWS = 20
 
 Runner = Callable[[str, str, list[Any] | None], Any]
 
+# Typed records take about this many bytes in a temporary table per byte of CSV.
+RECORD_BYTES_PER_CSV_BYTE = 1.5
+# Records that would fill more than this share of DuckDB's memory limit go to a scratch
+# database file instead: written compressed as they come, they never spill uncompressed.
+RECORDS_MEMORY_SHARE = 0.5
+_SCRATCH = "mci_records_scratch"
+_BYTE_UNITS = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
+
 
 @dataclass
 class LoadCounts:
@@ -62,9 +74,11 @@ class Processor:
     the pipeline), so records are numbered another way: a temporary table filled from a
     scan keeps the scan's order, and its ``rowid`` (offset by the first) is the ordinal.
 
-    1. The file's lines go to ``raw_campaign_rows`` as they arrived (physical numbering).
-    2. Its records go, typed and checked, to a temporary table (first failing check, with
-       a message); lines the reader rejects (wrong field count) are listed with their line.
+    1. Before the transaction, the file's records go, typed and checked, to a temporary
+       table (first failing check, with a message); lines the reader rejects (wrong field
+       count) are listed with their line.
+    2. In the transaction, the file's lines go to ``raw_campaign_rows`` as they arrived
+       (physical numbering, from ``WITH ORDINALITY``: cheap for one column).
     3. Records get physical line numbers (rejected and blank lines skipped), duplicates and
        conflicts are found, clean rows are inserted, faults are quarantined.
 
@@ -77,6 +91,8 @@ class Processor:
     def __init__(self, con: Any, run: Runner) -> None:
         self.con = con
         self.run = run
+        self.records = "_mci_records"
+        self._scratch_dir: Path | None = None
 
     def _one(self, stage: str, sql: str, params: list[Any] | None = None) -> Any:
         rows = self.run(stage, sql, params).fetchall()
@@ -91,8 +107,13 @@ class Processor:
         self.con.execute("DROP VIEW IF EXISTS _mci_numbered")
         for name in _TEMP_TABLES:
             self.con.execute(f"DROP TABLE IF EXISTS {name}")
+        if self._scratch_dir is not None:
+            self.con.execute(f"DETACH DATABASE IF EXISTS {_SCRATCH}")
+            shutil.rmtree(self._scratch_dir, ignore_errors=True)
+            self._scratch_dir = None
+        self.records = "_mci_records"
 
-    def read(self, layout: SourceLayout, scan: FileScan) -> None:
+    def read(self, layout: SourceLayout) -> None:
         """Reads and checks every record into temporary tables (run before the transaction).
 
         Temporary tables never reach the database file, and built outside the load's
@@ -102,13 +123,9 @@ class Processor:
             IngestError: the file cannot be read (the message names the file and line).
         """
         self.drop_temps()
-        try:
-            self._read_lines(layout, scan)
+        self._place_records(layout)
+        with _reader_errors(layout):
             self._read_records(layout)
-        except IngestError:
-            raise
-        except Exception as exc:  # DuckDB's CSV errors name the line; keep the file in front
-            raise IngestError(layout.path, _reader_message(exc)) from None
 
     def load(self, layout: SourceLayout, scan: FileScan, load_id: int) -> LoadCounts:
         """Loads the records :meth:`read` prepared as ``load_id`` (inside the transaction).
@@ -117,8 +134,9 @@ class Processor:
             IngestError: the file cannot be read, or its rows do not add up.
         """
         counts = LoadCounts()
-        counts.rows_read = self._store_raw_lines(load_id)
-        blank_lines = self._blank_lines(scan)
+        with _reader_errors(layout):
+            counts.rows_read = self._store_raw_lines(layout, scan, load_id)
+        blank_lines = self._blank_lines(load_id, counts.rows_read)
         self._number_lines(layout, blank_lines, counts.rows_read)
         has_prior = bool(
             self._one(
@@ -159,36 +177,55 @@ class Processor:
             "strict_mode = false, max_line_size = 1048576)"
         )
 
-    def _read_lines(self, layout: SourceLayout, scan: FileScan) -> None:
-        """The file's lines, in order, into a temporary table (``rowid`` gives the order)."""
-        self.run(
-            "read",
-            f"CREATE TEMP TABLE _mci_lines AS SELECT line FROM {self._lines_scan(layout, scan)}",
-            [str(layout.path)],
-        )
+    def _store_raw_lines(self, layout: SourceLayout, scan: FileScan, load_id: int) -> int:
+        """Stores every non-blank data line as it arrived; returns how many.
 
-    def _store_raw_lines(self, load_id: int) -> int:
-        """Stores every non-blank data line as it arrived; returns how many."""
-        base = self.con.execute("SELECT min(rowid) FROM _mci_lines").fetchall()[0][0]
-        if base is None:
-            return 0
+        The lines go straight from the file to the table: no copy of them waits in memory
+        or spills. Numbering them serialises the reader, which this one scan can afford.
+        """
         return int(
             self._one(
                 "read",
                 "INSERT INTO raw_campaign_rows (load_id, line_no, raw_line) "
-                "SELECT ?, rowid - ?, line FROM _mci_lines WHERE rowid > ? AND line <> ''",
-                [load_id, base, base],
+                f"SELECT ?, n - 1, line FROM {self._lines_scan(layout, scan)} "
+                "WITH ORDINALITY AS t(line, n) WHERE n > 1 AND line <> ''",
+                [load_id, str(layout.path)],
             )
         )
 
-    def _blank_lines(self, scan: FileScan) -> list[int]:
-        if not scan.has_blank_lines:
+    def _blank_lines(self, load_id: int, stored: int) -> list[int]:
+        """The numbers of the blank lines among the ``stored`` data lines of the load."""
+        last = self.con.execute(
+            "SELECT max(line_no) FROM raw_campaign_rows WHERE load_id = ?", [load_id]
+        ).fetchall()[0][0]
+        if last is None or last == stored:
             return []
         rows = self.con.execute(
-            "SELECT rowid - (SELECT min(rowid) FROM _mci_lines) AS line_no FROM _mci_lines "
-            "WHERE line_no > 0 AND coalesce(line, '') = ''"
+            "SELECT n FROM range(1, ?) AS t(n) WHERE n NOT IN "
+            "(SELECT line_no FROM raw_campaign_rows WHERE load_id = ?) ORDER BY n",
+            [last, load_id],
         ).fetchall()
         return [row[0] for row in rows]
+
+    def _place_records(self, layout: SourceLayout) -> None:
+        """Keeps the records in a temporary table, or in a scratch file when they are big.
+
+        A temporary table is the cheapest to fill, but past the memory limit it spills
+        uncompressed; a scratch database file costs compression up front and stays small.
+        """
+        expected = layout.path.stat().st_size * RECORD_BYTES_PER_CSV_BYTE
+        if expected <= RECORDS_MEMORY_SHARE * self._memory_limit():
+            return
+        self._scratch_dir = Path(tempfile.mkdtemp(prefix="mci-records-"))
+        scratch = str(self._scratch_dir / "records.duckdb").replace("'", "''")
+        self.con.execute(f"ATTACH '{scratch}' AS {_SCRATCH}")
+        self.records = f"{_SCRATCH}._mci_records"
+
+    def _memory_limit(self) -> float:
+        """DuckDB's memory limit in bytes (as DuckDB reports it, e.g. ``953.6 MiB``)."""
+        text = self.con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
+        number, _, unit = str(text).partition(" ")
+        return float(number) * _BYTE_UNITS.get(unit, 1)
 
     def _read_records(self, layout: SourceLayout) -> None:
         """Every record the CSV reader keeps, typed and checked, in file order."""
@@ -211,7 +248,8 @@ class Processor:
         self.run(
             "classify",
             # The message is built only for faulty rows (a CASE per row costs on millions).
-            f"CREATE TEMP TABLE _mci_records AS SELECT {values}, r.check_idx, "
+            f"CREATE {'TEMP ' if self._scratch_dir is None else ''}TABLE {self.records} AS "
+            f"SELECT {values}, r.check_idx, "
             f"CASE WHEN r.check_idx IS NOT NULL THEN {check_field_sql('message')} END AS message "
             f"FROM ({checked}) AS r",
             [str(layout.path)],
@@ -239,7 +277,8 @@ class Processor:
         if shift:
             self.con.executemany("INSERT INTO _mci_shift VALUES (?, ?)", list(shift.items()))
         ordinal = (
-            "SELECT rowid - (SELECT min(rowid) FROM _mci_records) + 1 AS k, * FROM _mci_records"
+            f"SELECT rowid - (SELECT min(rowid) FROM {self.records}) + 1 AS k, * "
+            f"FROM {self.records}"
         )
         self.con.execute(f"CREATE TEMP VIEW _mci_numbered AS {_numbered(ordinal, bool(shift))}")
         self.con.execute(
@@ -249,7 +288,7 @@ class Processor:
             f"CASE WHEN check_idx IS NOT NULL THEN {check_field_sql('column')} END AS column_name "
             "FROM _mci_numbered"
         )
-        kept = self._count("_mci_records")
+        kept = self._count(self.records)
         if kept + len(rejected) != data_lines:
             raise IngestError(
                 layout.path,
@@ -438,26 +477,37 @@ class Processor:
     def _new_categories(self, load_id: int, has_prior: bool) -> dict[str, list[str]]:
         """Category values never seen before: not in the contract's lists nor earlier loads."""
         found: dict[str, list[str]] = {}
-        for column in CATEGORY_COLUMNS:
-            prior = (
-                f" AND {column} NOT IN (SELECT DISTINCT {column} FROM campaign_performance "
-                f"WHERE load_id <> ? AND {column} IS NOT NULL)"
-                if has_prior
-                else ""
-            )
-            params: list[Any] = [load_id, list(KNOWN_CATEGORIES[column])]
+        for column, values in self._unlisted_categories(load_id).items():
             if has_prior:
-                params.append(load_id)
-            rows = self.run(
-                "categories",
-                f"SELECT DISTINCT {column} FROM campaign_performance WHERE load_id = ? "
-                f"AND {column} IS NOT NULL AND NOT list_contains(?, {column}){prior} "
-                f"ORDER BY 1",
-                params,
-            ).fetchall()
-            if rows:
-                found[column] = [r[0] for r in rows]
+                values = sorted(set(values) - self._seen_before(column, values, load_id))
+            if values:
+                found[column] = values
         return found
+
+    def _unlisted_categories(self, load_id: int) -> dict[str, list[str]]:
+        """The load's category values outside the contract's lists, per column (one scan)."""
+        lists = ", ".join(
+            f"list(DISTINCT {c} ORDER BY {c}) "
+            f"FILTER (WHERE {c} IS NOT NULL AND NOT list_contains(?, {c}))"
+            for c in CATEGORY_COLUMNS
+        )
+        params: list[Any] = [list(KNOWN_CATEGORIES[c]) for c in CATEGORY_COLUMNS]
+        row = self.run(
+            "categories",
+            f"SELECT {lists} FROM campaign_performance WHERE load_id = ?",
+            [*params, load_id],
+        ).fetchall()[0]
+        return {c: list(v) for c, v in zip(CATEGORY_COLUMNS, row, strict=True) if v}
+
+    def _seen_before(self, column: str, values: list[str], load_id: int) -> set[str]:
+        """Which of ``values`` earlier loads of ``column`` already hold."""
+        rows = self.run(
+            "categories",
+            f"SELECT DISTINCT {column} FROM campaign_performance "
+            f"WHERE load_id <> ? AND list_contains(?, {column})",
+            [load_id, values],
+        ).fetchall()
+        return {r[0] for r in rows}
 
 
 _CLEAN_VALUE_COLUMNS: tuple[str, ...] = tuple(PARSERS)
@@ -477,7 +527,6 @@ def _numbered(source: str, shifted: bool) -> str:
 
 
 _TEMP_TABLES = (
-    "_mci_lines",
     "_mci_rejects",
     "_mci_rejects_scan",
     "_mci_records",
@@ -492,6 +541,17 @@ _TEMP_TABLES = (
     "_mci_q",
     "_mci_ostats",
 )
+
+
+@contextlib.contextmanager
+def _reader_errors(layout: SourceLayout) -> Iterator[None]:
+    """Turns DuckDB's reader errors into an :class:`IngestError` naming the file."""
+    try:
+        yield
+    except IngestError:
+        raise
+    except Exception as exc:  # DuckDB's CSV errors name the line; keep the file in front
+        raise IngestError(layout.path, _reader_message(exc)) from None
 
 
 def _reader_message(exc: Exception) -> str:

@@ -21,9 +21,30 @@ from dataclasses import dataclass
 MONEY_PATTERN = r"^-?\$?-?\s*([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?$"
 DURATION_PATTERN = r"(?i)^([0-9]+)(\s*days?)?$"
 
+# Each rule is exact SQL; most values in a real export take a cheaper path to the same result.
+# ``trim`` decodes every character of its input, so it is skipped for ASCII values with no
+# space at either end (the only ASCII character it removes is the space); numbers and dates
+# whose text is already the canonical form of their typed value skip the regular expression.
+
 
 def _t(raw: str) -> str:
-    return f"trim(r.{raw})"
+    """``trim(r.<raw>)``, without calling ``trim`` where it changes nothing."""
+    col = f"r.{raw}"
+    return (
+        f"CASE WHEN strlen({col}) = length({col}) AND NOT starts_with({col}, ' ') "
+        f"AND NOT ends_with({col}, ' ') THEN {col} ELSE trim({col}) END"
+    )
+
+
+def _canonical_or(raw: str, kind: str, rule: str, guard: str = "true") -> str:
+    """``rule``, or the plain cast of ``r.<raw>`` when the text is the cast value's own form.
+
+    The text then holds no white space, no sign or zero the form would drop, nothing else,
+    so ``rule`` would give the same value. ``guard`` narrows the forms taken.
+    """
+    col = f"r.{raw}"
+    value = f"TRY_CAST({col} AS {kind})"
+    return f"CASE WHEN {guard} AND CAST({value} AS VARCHAR) = {col} THEN {value} ELSE {rule} END"
 
 
 def money_sql(raw: str) -> str:
@@ -37,18 +58,35 @@ def money_sql(raw: str) -> str:
 
 def _whole(raw: str, kind: str = "BIGINT") -> str:
     # TRY_CAST alone rounds '506.7' to 507 and takes '1e3' or '0x10': digits only.
-    text = _t(raw)
-    return f"CASE WHEN regexp_full_match({text}, '-?[0-9]+') THEN TRY_CAST({text} AS {kind}) END"
+    text = f"trim(r.{raw})"
+    rule = f"CASE WHEN regexp_full_match({text}, '-?[0-9]+') THEN TRY_CAST({text} AS {kind}) END"
+    return _canonical_or(raw, kind, rule)
 
 
 def _finite(raw: str) -> str:
     # 'NaN' and 'inf' cast to DOUBLE, and would poison every sum: not numbers here.
-    value = f"TRY_CAST({_t(raw)} AS DOUBLE)"
-    return f"CASE WHEN isfinite({value}) THEN {value} END"
+    # The cast skips white space at both ends, so a text it reads trims to the same value.
+    fast = f"TRY_CAST(r.{raw} AS DOUBLE)"
+    value = f"TRY_CAST(trim(r.{raw}) AS DOUBLE)"
+    return (
+        f"CASE WHEN {fast} IS NOT NULL THEN (CASE WHEN isfinite({fast}) THEN {fast} END) "
+        f"WHEN isfinite({value}) THEN {value} END"
+    )
 
 
 # ISO dates: a four-digit year ('21-01-01' would otherwise read as the year 21).
 DATE_PATTERN = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+
+
+def _date(raw: str) -> str:
+    text = f"trim(r.{raw})"
+    rule = (
+        f"CASE WHEN regexp_full_match({text}, '{DATE_PATTERN}') "
+        f"THEN TRY_CAST(try_strptime({text}, '%Y-%m-%d') AS DATE) END"
+    )
+    # Ten characters in a date's own form: 'YYYY-MM-DD', a four-digit year.
+    return _canonical_or(raw, "DATE", rule, guard=f"strlen(r.{raw}) = 10")
+
 
 # Typed column name -> SQL over the raw row ``r`` (DuckDB dialect).
 PARSERS: dict[str, str] = {
@@ -70,10 +108,7 @@ PARSERS: dict[str, str] = {
     "impressions": _whole("impressions"),
     "engagement_score": _whole("engagement_score", "INTEGER"),
     "customer_segment": f"NULLIF({_t('customer_segment')}, '')",
-    "date": (
-        f"CASE WHEN regexp_full_match({_t('date')}, '{DATE_PATTERN}') "
-        f"THEN TRY_CAST(try_strptime({_t('date')}, '%Y-%m-%d') AS DATE) END"
-    ),
+    "date": _date("date"),
 }
 
 
@@ -103,15 +138,17 @@ def _quoted(raw: str) -> str:
     return f"'''' || r.{raw} || ''''"
 
 
-def _missing(source: str, raw: str) -> Check:
-    return Check("missing_value", source, f"{_t(raw)} = ''", f"'{source} is empty'")
+def _missing(source: str, raw: str, typed: str) -> Check:
+    # Every parser gives NULL for blank text, so the trim runs only where a value is NULL.
+    condition = f"v_{typed} IS NULL AND trim(r.{raw}) = ''"
+    return Check("missing_value", source, condition, f"'{source} is empty'")
 
 
 def _unparseable(code: str, source: str, raw: str, typed: str, what: str) -> Check:
     return Check(
         code,
         source,
-        f"v_{typed} IS NULL AND {_t(raw)} <> ''",
+        f"v_{typed} IS NULL AND trim(r.{raw}) <> ''",
         f"'{source} ' || {_quoted(raw)} || ' is not {_sql_text(what)}'",
     )
 
@@ -135,9 +172,11 @@ REQUIRED = (
     ("Impressions", "impressions"),
     ("Date", "date"),
 )
+# The typed column each required raw column becomes.
+_TYPED_OF_REQUIRED = {"channel_used": "channel", "acquisition_cost": "spend"}
 
 CHECKS: tuple[Check, ...] = (
-    *(_missing(source, raw) for source, raw in REQUIRED),
+    *(_missing(source, raw, _TYPED_OF_REQUIRED.get(raw, raw)) for source, raw in REQUIRED),
     _unparseable("bad_number", "Campaign_ID", "campaign_id", "campaign_id", "a whole number"),
     _unparseable("bad_money", "Acquisition_Cost", "acquisition_cost", "spend", "a money amount"),
     _unparseable("bad_date", "Date", "date", "date", "an ISO date (YYYY-MM-DD)"),

@@ -201,31 +201,24 @@ class FileScan:
         line_separator: a control character absent from the file (as a DuckDB string
             escape), so the file can be read one whole line per row; ``None`` when the file
             holds them all (a binary file).
-        has_blank_lines: whether some line after the first is empty.
     """
 
     sha256: str
     line_separator: str | None
-    has_blank_lines: bool
 
 
 def scan_file(path: Path, on_bytes: Callable[[int], None] | None = None) -> FileScan:
-    """Reads the file once: its sha256, a separator it lacks, and whether it has blank lines."""
+    """Reads the file once: its sha256 and a separator it lacks."""
     digest = hashlib.sha256()
     absent = list(_SEPARATORS)
-    blank = False
-    tail = b""
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
             absent = [c for c in absent if c not in chunk]
-            window = tail + chunk
-            blank = blank or b"\n\n" in window or b"\n\r\n" in window
-            tail = chunk[-2:]
             if on_bytes is not None:
                 on_bytes(len(chunk))
     separator = "\\x" + absent[0].hex() if absent else None
-    return FileScan(digest.hexdigest(), separator, blank)
+    return FileScan(digest.hexdigest(), separator)
 
 
 def sha256_of(path: Path, on_bytes: Callable[[int], None] | None = None) -> str:
