@@ -117,6 +117,14 @@ def _open(browser, address: str, wait_for: str):
     return page
 
 
+def _wait_for_tables(page) -> None:
+    """Tables draw on a canvas after the script run: wait until every one has drawn."""
+    tables = page.locator('[data-testid="stDataFrame"]:visible')  # not in closed expanders
+    for i in range(tables.count()):
+        tables.nth(i).locator("canvas").first.wait_for(state="visible", timeout=30_000)
+    page.wait_for_timeout(500)
+
+
 @pytest.mark.parametrize("slug", PAGES)
 def test_every_page_renders_without_an_exception(served, browser, slug):
     base, _ = served
@@ -124,6 +132,7 @@ def test_every_page_renders_without_an_exception(served, browser, slug):
     page = _open(browser, address, '[data-testid="stMainBlockContainer"] h1')
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.locator("h1").first.inner_text().strip()
+    _wait_for_tables(page)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{slug}.png"), full_page=True)
     page.close()
