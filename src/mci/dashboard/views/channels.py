@@ -15,6 +15,12 @@ def _p_text(value: float) -> str:
     return "< 0.0001" if value < 1e-4 else f"{value:.3g}"
 
 
+def _p_phrase(value: float) -> str:
+    """``p < 0.0001`` or ``p = 0.0459``."""
+    text = _p_text(value)
+    return f"p {text}" if text.startswith("<") else f"p = {text}"
+
+
 def _fixed(*names: str) -> dict[str, object]:
     """``column_config`` showing ``names`` with three decimals."""
     return {name: st.column_config.NumberColumn(format="%.3f") for name in names}
@@ -69,8 +75,8 @@ def render() -> None:
         summary = result["stability_summary"]
         st.caption(
             f"ROI differs across channels: {'yes' if summary['roi_differs'] else 'no'} "
-            f"(p = {_p_text(summary['roi_p_value'])}); volatility differs: "
-            f"{'yes' if summary['cv_differs'] else 'no'} (p = {_p_text(summary['cv_p_value'])})."
+            f"({_p_phrase(summary['roi_p_value'])}); volatility differs: "
+            f"{'yes' if summary['cv_differs'] else 'no'} ({_p_phrase(summary['cv_p_value'])})."
         )
         st.markdown("**Consistency ranking** (spend at or above the median, steadiest first)")
         st.dataframe(
