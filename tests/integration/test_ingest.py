@@ -295,3 +295,23 @@ def test_big_file_records_in_a_scratch_file_load_the_same_rows(tmp_path, dirty_e
     assert snapshot(on_disk, tables) == snapshot(in_memory, tables)
     assert result.summary() == expected.summary()
     assert set(Path(tempfile.gettempdir()).glob("mci-records-*")) == scratch_dirs_before
+
+
+def test_a_records_read_dropped_before_its_load_stops_and_leaves_no_scratch(sample):
+    # read() reads the records on a second connection in the background; a load that never
+    # comes (its transaction failed first) must stop it and detach the scratch database.
+    import duckdb
+
+    from mci.ingest.source import read_layout
+
+    con = duckdb.connect()
+    try:
+        processor = process.Processor(con, lambda stage, sql, params: con.execute(sql, params))
+        processor.read(read_layout(Path(sample)))
+        processor.drop_temps()
+        databases = con.execute("SELECT database_name FROM duckdb_databases()").fetchall()
+        attached = {row[0] for row in databases}
+        assert not any("scratch" in name for name in attached)
+        processor.drop_temps()  # twice is harmless
+    finally:
+        con.close()

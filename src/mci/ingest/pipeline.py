@@ -289,10 +289,13 @@ def _load_elsewhere(
             scratch_id = _next_load_id(wh)
             processor = Processor(con, tracked_runner(con, progress))
             with _as_csv(layout, scan) as (csv_layout, csv_scan):
-                processor.read(csv_layout)
-                con.execute("BEGIN")
-                counts = processor.load(csv_layout, csv_scan, scratch_id)
-                con.execute("COMMIT")
+                try:
+                    processor.read(csv_layout)
+                    con.execute("BEGIN")
+                    counts = processor.load(csv_layout, csv_scan, scratch_id)
+                    con.execute("COMMIT")
+                finally:
+                    processor.stop_reading()  # the scratch connection closes with its temps
             progress.stage("publish")
             with _exclusive(wh):
                 if replace:

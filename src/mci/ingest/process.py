@@ -15,6 +15,7 @@ import contextlib
 import json
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,12 +47,14 @@ OUTLIER_MIN_ROWS = 20
 
 Runner = Callable[[str, str, list[Any] | None], Any]
 
-# Typed records take about this many bytes in a temporary table per byte of CSV.
+# Typed records take about this many bytes in an in-memory table per byte of CSV.
 RECORD_BYTES_PER_CSV_BYTE = 1.5
 # Records that would fill more than this share of DuckDB's memory limit go to a scratch
-# database file instead: written compressed as they come, they never spill uncompressed.
+# database file instead of memory: written compressed as they come, they never spill
+# uncompressed.
 RECORDS_MEMORY_SHARE = 0.5
 _SCRATCH = "mci_records_scratch"
+_REJECTED = f"{_SCRATCH}._mci_rejected"
 _BYTE_UNITS = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
 
 
@@ -71,16 +74,20 @@ class Processor:
     """Runs the load of one CSV file on a DuckDB connection.
 
     DuckDB's CSV reader runs on all cores only without ``WITH ORDINALITY`` (which serialises
-    the pipeline), so records are numbered another way: a temporary table filled from a
-    scan keeps the scan's order, and its ``rowid`` (offset by the first) is the ordinal.
+    the pipeline), so records are numbered another way: a table filled from a scan keeps
+    the scan's order, and its ``rowid`` (offset by the first) is the ordinal.
 
-    1. Before the transaction, the file's records go, typed and checked, to a temporary
-       table (first failing check, with a message); lines the reader rejects (wrong field
-       count) are listed with their line.
-    2. In the transaction, the file's lines go to ``raw_campaign_rows`` as they arrived
-       (physical numbering, from ``WITH ORDINALITY``: cheap for one column).
-    3. Records get physical line numbers (rejected and blank lines skipped), duplicates and
-       conflicts are found, clean rows are inserted, faults are quarantined.
+    1. :meth:`read` starts, on a second connection in a background thread, reading the
+       file's records, typed and checked (first failing check, with a message), into a
+       scratch database both connections see; lines the reader rejects (wrong field
+       count) are listed with their line. That connection's own transactions touch only
+       the scratch database, never the warehouse.
+    2. Meanwhile, in the load's transaction, the file's lines go to ``raw_campaign_rows``
+       as they arrived (physical numbering, from ``WITH ORDINALITY``: cheap for one
+       column, but single-threaded, so the records' reading uses the other cores).
+    3. Once the records are read, they get physical line numbers (rejected and blank lines
+       skipped), duplicates and conflicts are found, clean rows are inserted, faults are
+       quarantined.
 
     Args:
         con: a DuckDB connection with the warehouse tables, inside an open transaction.
@@ -91,8 +98,9 @@ class Processor:
     def __init__(self, con: Any, run: Runner) -> None:
         self.con = con
         self.run = run
-        self.records = "_mci_records"
+        self.records = f"{_SCRATCH}._mci_records"
         self._scratch_dir: Path | None = None
+        self._reading: _Background | None = None
 
     def _one(self, stage: str, sql: str, params: list[Any] | None = None) -> Any:
         rows = self.run(stage, sql, params).fetchall()
@@ -101,31 +109,35 @@ class Processor:
     def _count(self, table: str) -> int:
         return int(self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
+    def stop_reading(self) -> None:
+        """Stops a records read :meth:`read` started, if it still runs."""
+        if self._reading is not None:
+            self._reading.cancel()
+            self._reading = None
+
     def drop_temps(self) -> None:
-        """Drops the temporary tables and views of a load."""
+        """Stops a records read still running; drops the temporary tables and views of a load."""
+        self.stop_reading()
         self.con.execute("DROP VIEW IF EXISTS _mci_keys")
         self.con.execute("DROP VIEW IF EXISTS _mci_numbered")
         for name in _TEMP_TABLES:
             self.con.execute(f"DROP TABLE IF EXISTS {name}")
+        self.con.execute(f"DETACH DATABASE IF EXISTS {_SCRATCH}")
         if self._scratch_dir is not None:
-            self.con.execute(f"DETACH DATABASE IF EXISTS {_SCRATCH}")
             shutil.rmtree(self._scratch_dir, ignore_errors=True)
             self._scratch_dir = None
-        self.records = "_mci_records"
 
     def read(self, layout: SourceLayout) -> None:
-        """Reads and checks every record into temporary tables (run before the transaction).
+        """Starts reading and checking every record into the scratch database.
 
-        Temporary tables never reach the database file, and built outside the load's
-        transaction DuckDB can spill them to disk, so memory stays bounded on big files.
-
-        Raises:
-            IngestError: the file cannot be read (the message names the file and line).
+        Run it before the load's transaction; :meth:`load` waits for it. The scratch
+        database never reaches the warehouse, and filled outside the load's transaction
+        DuckDB can spill it to disk, so memory stays bounded on big files.
         """
         self.drop_temps()
         self._place_records(layout)
-        with _reader_errors(layout):
-            self._read_records(layout)
+        cursor = self.con.cursor()
+        self._reading = _Background(lambda: self._read_records(cursor, layout), cursor)
 
     def load(self, layout: SourceLayout, scan: FileScan, load_id: int) -> LoadCounts:
         """Loads the records :meth:`read` prepared as ``load_id`` (inside the transaction).
@@ -134,8 +146,7 @@ class Processor:
             IngestError: the file cannot be read, or its rows do not add up.
         """
         counts = LoadCounts()
-        with _reader_errors(layout):
-            counts.rows_read = self._store_raw_lines(layout, scan, load_id)
+        counts.rows_read = self._store_raw_lines_while_reading(layout, scan, load_id)
         blank_lines = self._blank_lines(load_id, counts.rows_read)
         self._number_lines(layout, blank_lines, counts.rows_read)
         has_prior = bool(
@@ -177,6 +188,28 @@ class Processor:
             "strict_mode = false, max_line_size = 1048576)"
         )
 
+    def _store_raw_lines_while_reading(
+        self, layout: SourceLayout, scan: FileScan, load_id: int
+    ) -> int:
+        """Stores the raw lines, then waits for the records; a records error comes first.
+
+        Raises:
+            IngestError: the file cannot be read (the message names the file and line).
+        """
+        try:
+            with _reader_errors(layout):
+                return self._store_raw_lines(layout, scan, load_id)
+        finally:
+            self._await_records(layout)
+
+    def _await_records(self, layout: SourceLayout) -> None:
+        """Waits for :meth:`read` to finish, raising its error."""
+        reading, self._reading = self._reading, None
+        if reading is None:
+            raise RuntimeError("Processor.load runs after Processor.read")
+        with _reader_errors(layout):
+            reading.wait()
+
     def _store_raw_lines(self, layout: SourceLayout, scan: FileScan, load_id: int) -> int:
         """Stores every non-blank data line as it arrived; returns how many.
 
@@ -208,18 +241,18 @@ class Processor:
         return [row[0] for row in rows]
 
     def _place_records(self, layout: SourceLayout) -> None:
-        """Keeps the records in a temporary table, or in a scratch file when they are big.
+        """Attaches the scratch database: in memory, or a file when the records are big.
 
-        A temporary table is the cheapest to fill, but past the memory limit it spills
+        An in-memory database is the cheapest to fill, but past the memory limit it spills
         uncompressed; a scratch database file costs compression up front and stays small.
         """
         expected = layout.path.stat().st_size * RECORD_BYTES_PER_CSV_BYTE
         if expected <= RECORDS_MEMORY_SHARE * self._memory_limit():
+            self.con.execute(f"ATTACH ':memory:' AS {_SCRATCH}")
             return
         self._scratch_dir = Path(tempfile.mkdtemp(prefix="mci-records-"))
         scratch = str(self._scratch_dir / "records.duckdb").replace("'", "''")
         self.con.execute(f"ATTACH '{scratch}' AS {_SCRATCH}")
-        self.records = f"{_SCRATCH}._mci_records"
 
     def _memory_limit(self) -> float:
         """DuckDB's memory limit in bytes (as DuckDB reports it, e.g. ``953.6 MiB``)."""
@@ -227,8 +260,12 @@ class Processor:
         number, _, unit = str(text).partition(" ")
         return float(number) * _BYTE_UNITS.get(unit, 1)
 
-    def _read_records(self, layout: SourceLayout) -> None:
-        """Every record the CSV reader keeps, typed and checked, in file order."""
+    def _read_records(self, cursor: Any, layout: SourceLayout) -> None:
+        """Every record the CSV reader keeps, typed and checked, in file order.
+
+        Runs on ``cursor``, a second connection: its temporary tables are its own, so the
+        rejected lines are copied to the scratch database.
+        """
         width = len(layout.header)
         columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
         not_null = "[" + ", ".join(f"'c{i}'" for i in range(width)) + "]"
@@ -245,17 +282,16 @@ class Processor:
         typed = f"SELECT r.*, {typed_select_sql()} FROM ({scan}) AS r"
         checked = f"SELECT r.*, {check_index_sql()} AS check_idx FROM ({typed}) AS r"
         values = ", ".join(f"r.v_{name}" for name in PARSERS)
-        self.run(
-            "classify",
+        cursor.execute(
             # The message is built only for faulty rows (a CASE per row costs on millions).
-            f"CREATE {'TEMP ' if self._scratch_dir is None else ''}TABLE {self.records} AS "
+            f"CREATE TABLE {self.records} AS "
             f"SELECT {values}, r.check_idx, "
             f"CASE WHEN r.check_idx IS NOT NULL THEN {check_field_sql('message')} END AS message "
             f"FROM ({checked}) AS r",
             [str(layout.path)],
         )
-        self.con.execute(
-            "CREATE TEMP TABLE _mci_rejected AS SELECT line - 1 AS line_no, "
+        cursor.execute(
+            f"CREATE TABLE {_REJECTED} AS SELECT line - 1 AS line_no, "
             "any_value(error_type)::VARCHAR AS error_type, "
             "string_agg(DISTINCT error_message, '; ') AS message "
             "FROM _mci_rejects GROUP BY line"
@@ -268,7 +304,7 @@ class Processor:
         ``i``-th skipped line ``s_i`` has ``g_i = s_i - i`` kept records before it, so the
         kept record with ordinal ``k`` sits ``#{i : g_i < k}`` lines further down.
         """
-        rejected = [r[0] for r in self.con.execute("SELECT line_no FROM _mci_rejected").fetchall()]
+        rejected = [r[0] for r in self.con.execute(f"SELECT line_no FROM {_REJECTED}").fetchall()]
         skipped = sorted(set(rejected) | set(blank_lines))
         shift: dict[int, int] = {}
         for i, line in enumerate(skipped, start=1):
@@ -310,7 +346,7 @@ class Processor:
             "SELECT line_no, cid, check_idx FROM _mci_keys WHERE cid IN ("
             "  SELECT cid FROM _mci_keys WHERE cid IS NOT NULL GROUP BY cid HAVING count(*) > 1) "
             "UNION ALL SELECT line_no, NULL, check_idx FROM _mci_keys WHERE cid IS NULL "
-            "UNION ALL SELECT line_no, NULL, -1 FROM _mci_rejected",
+            f"UNION ALL SELECT line_no, NULL, -1 FROM {_REJECTED}",
             None,
         )
         self.run(
@@ -403,7 +439,7 @@ class Processor:
             "SELECT line_no, reason_code, message, column_name FROM _mci_keys "
             "WHERE check_idx IS NOT NULL AND line_no NOT IN (SELECT line_no FROM _mci_dups) "
             f"UNION ALL SELECT line_no, CASE error_type {reasons} "
-            f"ELSE '{REJECT_FALLBACK_REASON}' END, message, NULL FROM _mci_rejected "
+            f"ELSE '{REJECT_FALLBACK_REASON}' END, message, NULL FROM {_REJECTED} "
             "WHERE line_no NOT IN (SELECT line_no FROM _mci_dups) "
             "UNION ALL SELECT line_no, 'conflicting_duplicate', "
             "'Campaign_ID ' || CAST(cid AS VARCHAR) || ' already appears on line ' || "
@@ -529,8 +565,6 @@ def _numbered(source: str, shifted: bool) -> str:
 _TEMP_TABLES = (
     "_mci_rejects",
     "_mci_rejects_scan",
-    "_mci_records",
-    "_mci_rejected",
     "_mci_shift",
     "_mci_cand",
     "_mci_cand_raw",
@@ -541,6 +575,42 @@ _TEMP_TABLES = (
     "_mci_q",
     "_mci_ostats",
 )
+
+
+class _Background:
+    """Runs ``call`` in a thread; :meth:`wait` joins it and raises what it raised.
+
+    Args:
+        call: the work; it runs on ``cursor``, which is closed when it ends.
+        cursor: the DuckDB connection the work uses (interrupted by :meth:`cancel`).
+    """
+
+    def __init__(self, call: Callable[[], None], cursor: Any) -> None:
+        self._cursor = cursor
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(call,), daemon=True)
+        self._thread.start()
+
+    def _run(self, call: Callable[[], None]) -> None:
+        try:
+            call()
+        except BaseException as exc:  # handed to the thread that waits
+            self._error = exc
+        finally:
+            self._cursor.close()
+
+    def wait(self) -> None:
+        """Waits for the work to end; re-raises its error."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def cancel(self) -> None:
+        """Interrupts the work and waits for it to stop; its error, if any, is dropped."""
+        if self._thread.is_alive():
+            with contextlib.suppress(Exception):
+                self._cursor.interrupt()
+        self._thread.join()
 
 
 @contextlib.contextmanager
