@@ -24,6 +24,7 @@ from mci.ingest.rules import (
     CHECKS,
     PARSERS,
     REQUIRED,
+    RULES,
     check_field_sql,
     check_index_sql,
     typed_select_sql,
@@ -508,3 +509,49 @@ def test_fractional_whole_numbers_are_rejected(
     con: duckdb.DuckDBPyConnection, clean_row: dict[str, str], changes: dict[str, str]
 ) -> None:
     assert classify(con, with_(clean_row, **changes))["code"] == "bad_number"
+
+
+# --- fast paths ------------------------------------------------------------------------------
+
+# Characters that decide how the rules read a value: digits, signs, separators, currency,
+# letters of 'days' and of 'NaN' / 'inf' / 'e', ASCII and Unicode spaces, a tab, a quote.
+_EDGE_ALPHABET = "0123456789-+$,. daysDAYSnNiIfeEx:/'\t\u00a0\u3000é"
+_EDGE_VALUES = [
+    "$16,174.00", " $16,174.00", "$16,174.00 ", "16174", "16,174", "-$1,200.00", "$-1,200.00",
+    "$ 16,174", "\u00a0$5", "$5\u00a0", "1,2,3", "$1,23", "00012", "-0", "+5", "1e3", "0x10",
+    "NaN", "inf", "-inf", " 7 ", "30 days", "30 Days", "30days", "030 days", "-5 days",
+    "+5 days", "1 day", "0 days", "99999999999 days", " 30 days", "30 days ", "30  days",
+    "3 s days", "2021-01-01", "2021-1-1", "21-01-01", " 2021-01-01", "2021-02-30",
+    "9999-12-31", "0001-01-01", "2021-01-01x", "", " ", "\u3000", "é", "é ",
+    "9223372036854775807", "9223372036854775808", "2147483647", "2147483648",
+]  # fmt: skip
+
+
+def _agree(con: duckdb.DuckDBPyConnection, values: list[str]) -> list[tuple[str, str]]:
+    """(typed column, value) pairs where a parser's fast path and its rule differ."""
+    columns = ", ".join(f"v AS {raw}" for raw in RAW_COLUMNS)
+    rows = f"(SELECT {columns} FROM (SELECT unnest(?::VARCHAR[]) AS v)) AS r"
+    found = []
+    for name, fast in PARSERS.items():
+        differ = con.execute(
+            f"SELECT r.{RAW_OF[name]}, {fast} IS DISTINCT FROM {RULES[name]} FROM {rows}",
+            [values],
+        ).fetchall()
+        found += [(name, value) for value, different in differ if different]
+    return found
+
+
+def test_fast_paths_agree_with_the_exact_rules_on_edge_cases(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    assert _agree(con, _EDGE_VALUES) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(alphabet=_EDGE_ALPHABET, max_size=14), min_size=1, max_size=400))
+def test_fast_paths_agree_with_the_exact_rules_on_random_text(values: list[str]) -> None:
+    con = duckdb.connect()
+    try:
+        assert _agree(con, values) == []
+    finally:
+        con.close()

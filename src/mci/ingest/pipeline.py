@@ -236,21 +236,29 @@ def _literal(text: str) -> str:
 def _load_into_duckdb(
     wh: Warehouse,
     layout: SourceLayout,
-    scan: FileScan,
     replace: bool,
     progress: Any,
     started: dt.datetime,
 ) -> LoadResult:
+    """Loads one file into a DuckDB warehouse.
+
+    A CSV's records start being read (in the background) before its sha256 is known, so
+    the hashing overlaps the read; an unchanged file stops that read and loads nothing.
+    """
     con = wh.raw
     _configure_duckdb(con)
-    sha256 = scan.sha256
-    previous = _previous_load(wh, sha256)
-    if previous is not None and not replace:
-        return _unchanged(layout, sha256, previous)
     processor = Processor(con, tracked_runner(con, progress))
-    with _as_csv(layout, scan) as (csv_layout, csv_scan):
-        try:
-            processor.read(csv_layout)
+    try:
+        if layout.format == "csv":
+            processor.read(layout)
+        scan = scan_file(layout.path, progress.advance_bytes)
+        sha256 = scan.sha256
+        previous = _previous_load(wh, sha256)
+        if previous is not None and not replace:
+            return _unchanged(layout, sha256, previous)
+        with _as_csv(layout, scan) as (csv_layout, csv_scan):
+            if csv_layout is not layout:
+                processor.read(csv_layout)
             with wh.transaction():
                 if replace:
                     _retire_previous(wh, sha256)
@@ -258,15 +266,14 @@ def _load_into_duckdb(
                 counts = processor.load(csv_layout, csv_scan, load_id)
                 finished = _now()
                 _insert_log(wh, _log_row(layout, sha256, load_id, counts, started, finished))
-        finally:
-            processor.drop_temps()
+    finally:
+        processor.drop_temps()
     return _result(layout, sha256, load_id, counts, started, finished)
 
 
 def _load_elsewhere(
     wh: Warehouse,
     layout: SourceLayout,
-    scan: FileScan,
     replace: bool,
     progress: Any,
     started: dt.datetime,
@@ -274,6 +281,7 @@ def _load_elsewhere(
     """SQLite and PostgreSQL: process in a scratch DuckDB, then publish in one transaction."""
     import duckdb
 
+    scan = scan_file(layout.path, progress.advance_bytes)
     sha256 = scan.sha256
     previous = _previous_load(wh, sha256)
     if previous is not None and not replace:
@@ -423,9 +431,8 @@ def ingest(
         for layout in layouts:
             reporter.start_file(layout.path.name, layout.path.stat().st_size)
             started = _now()
-            scan = scan_file(layout.path, reporter.advance_bytes)
             load = _load_into_duckdb if wh.engine == "duckdb" else _load_elsewhere
-            results.append(load(wh, layout, scan, replace, reporter, started))
+            results.append(load(wh, layout, replace, reporter, started))
             reporter.finish_file()
         apply_views(wh)
     return results

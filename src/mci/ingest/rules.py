@@ -21,10 +21,11 @@ from dataclasses import dataclass
 MONEY_PATTERN = r"^-?\$?-?\s*([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?$"
 DURATION_PATTERN = r"(?i)^([0-9]+)(\s*days?)?$"
 
-# Each rule is exact SQL; most values in a real export take a cheaper path to the same result.
-# ``trim`` decodes every character of its input, so it is skipped for ASCII values with no
-# space at either end (the only ASCII character it removes is the space); numbers and dates
-# whose text is already the canonical form of their typed value skip the regular expression.
+# Each rule is exact SQL over the trimmed text (``RULES``). Most values in a real export take a
+# cheaper path to the same result (``PARSERS``), and a test checks the two agree on edge cases.
+# ``trim`` decodes every character of its input (it removes Unicode spaces), so it is skipped
+# for ASCII values with no space at either end; numbers and dates whose text is already the
+# canonical form of their typed value skip the regular expression.
 
 
 def _t(raw: str) -> str:
@@ -47,31 +48,65 @@ def _canonical_or(raw: str, kind: str, rule: str, guard: str = "true") -> str:
     return f"CASE WHEN {guard} AND CAST({value} AS VARCHAR) = {col} THEN {value} ELSE {rule} END"
 
 
+def _money_value(text: str) -> str:
+    return f"TRY_CAST(replace(replace(replace({text}, '$', ''), ',', ''), ' ', '') AS DOUBLE)"
+
+
 def money_sql(raw: str) -> str:
     """Parses money text in either form into a DOUBLE (NULL when unparseable)."""
-    text = _t(raw)
+    text = f"trim(r.{raw})"
+    return f"CASE WHEN regexp_full_match({text}, '{MONEY_PATTERN}') THEN {_money_value(text)} END"
+
+
+def _money_fast(raw: str) -> str:
+    # Text the pattern takes untrimmed is ASCII with at most leading spaces, which the
+    # value's own ``replace`` drops: the same value as from the trimmed text.
+    col = f"r.{raw}"
     return (
-        f"CASE WHEN regexp_full_match({text}, '{MONEY_PATTERN}') THEN "
-        f"TRY_CAST(replace(replace(replace({text}, '$', ''), ',', ''), ' ', '') AS DOUBLE) END"
+        f"CASE WHEN regexp_full_match({col}, '{MONEY_PATTERN}') THEN {_money_value(col)} "
+        f"ELSE {money_sql(raw)} END"
     )
 
 
 def _whole(raw: str, kind: str = "BIGINT") -> str:
     # TRY_CAST alone rounds '506.7' to 507 and takes '1e3' or '0x10': digits only.
     text = f"trim(r.{raw})"
-    rule = f"CASE WHEN regexp_full_match({text}, '-?[0-9]+') THEN TRY_CAST({text} AS {kind}) END"
-    return _canonical_or(raw, kind, rule)
+    return f"CASE WHEN regexp_full_match({text}, '-?[0-9]+') THEN TRY_CAST({text} AS {kind}) END"
 
 
 def _finite(raw: str) -> str:
     # 'NaN' and 'inf' cast to DOUBLE, and would poison every sum: not numbers here.
+    value = f"TRY_CAST(trim(r.{raw}) AS DOUBLE)"
+    return f"CASE WHEN isfinite({value}) THEN {value} END"
+
+
+def _finite_fast(raw: str) -> str:
     # The cast skips white space at both ends, so a text it reads trims to the same value.
     fast = f"TRY_CAST(r.{raw} AS DOUBLE)"
-    value = f"TRY_CAST(trim(r.{raw}) AS DOUBLE)"
     return (
         f"CASE WHEN {fast} IS NOT NULL THEN (CASE WHEN isfinite({fast}) THEN {fast} END) "
-        f"WHEN isfinite({value}) THEN {value} END"
+        f"ELSE {_finite(raw)} END"
     )
+
+
+def _duration(raw: str) -> str:
+    return (
+        f"TRY_CAST(NULLIF(regexp_extract(trim(r.{raw}), '{DURATION_PATTERN}', 1), '') AS INTEGER)"
+    )
+
+
+def _duration_fast(raw: str) -> str:
+    # '30 days' exactly: the number's own form followed by ' days'.
+    col = f"r.{raw}"
+    value = f"TRY_CAST(split_part({col}, ' ', 1) AS INTEGER)"
+    return (
+        f"CASE WHEN NOT starts_with({col}, '-') AND CAST({value} AS VARCHAR) || ' days' = {col} "
+        f"THEN {value} ELSE {_duration(raw)} END"
+    )
+
+
+def _text(raw: str) -> str:
+    return f"NULLIF(trim(r.{raw}), '')"
 
 
 # ISO dates: a four-digit year ('21-01-01' would otherwise read as the year 21).
@@ -80,36 +115,90 @@ DATE_PATTERN = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
 
 def _date(raw: str) -> str:
     text = f"trim(r.{raw})"
-    rule = (
+    return (
         f"CASE WHEN regexp_full_match({text}, '{DATE_PATTERN}') "
         f"THEN TRY_CAST(try_strptime({text}, '%Y-%m-%d') AS DATE) END"
     )
-    # Ten characters in a date's own form: 'YYYY-MM-DD', a four-digit year.
-    return _canonical_or(raw, "DATE", rule, guard=f"strlen(r.{raw}) = 10")
 
 
-# Typed column name -> SQL over the raw row ``r`` (DuckDB dialect).
-PARSERS: dict[str, str] = {
-    "campaign_id": _whole("campaign_id"),
-    "company": f"NULLIF({_t('company')}, '')",
-    "campaign_type": f"NULLIF({_t('campaign_type')}, '')",
-    "target_audience": f"NULLIF({_t('target_audience')}, '')",
-    "duration_days": (
-        f"TRY_CAST(NULLIF(regexp_extract({_t('duration')}, '{DURATION_PATTERN}', 1), '') "
-        "AS INTEGER)"
-    ),
-    "channel": f"NULLIF({_t('channel_used')}, '')",
-    "conversion_rate": _finite("conversion_rate"),
-    "spend": money_sql("acquisition_cost"),
-    "roi": _finite("roi"),
-    "location": f"NULLIF({_t('location')}, '')",
-    "language": f"NULLIF({_t('language')}, '')",
-    "clicks": _whole("clicks"),
-    "impressions": _whole("impressions"),
-    "engagement_score": _whole("engagement_score", "INTEGER"),
-    "customer_segment": f"NULLIF({_t('customer_segment')}, '')",
-    "date": _date("date"),
+_TEXT_COLUMNS = {
+    "company": "company",
+    "campaign_type": "campaign_type",
+    "target_audience": "target_audience",
+    "channel": "channel_used",
+    "location": "location",
+    "language": "language",
+    "customer_segment": "customer_segment",
 }
+_ORDER = (
+    "campaign_id",
+    "company",
+    "campaign_type",
+    "target_audience",
+    "duration_days",
+    "channel",
+    "conversion_rate",
+    "spend",
+    "roi",
+    "location",
+    "language",
+    "clicks",
+    "impressions",
+    "engagement_score",
+    "customer_segment",
+    "date",
+)
+# Typed column -> the raw column it is parsed from.
+RAW_OF: dict[str, str] = {
+    **{name: name for name in _ORDER},
+    **_TEXT_COLUMNS,
+    "duration_days": "duration",
+    "spend": "acquisition_cost",
+}
+_WHOLE_KINDS = {
+    "campaign_id": "BIGINT",
+    "clicks": "BIGINT",
+    "impressions": "BIGINT",
+    "engagement_score": "INTEGER",
+}
+
+
+def _rule(name: str) -> str:
+    raw = RAW_OF[name]
+    if name in _TEXT_COLUMNS:
+        return _text(raw)
+    if name in _WHOLE_KINDS:
+        return _whole(raw, _WHOLE_KINDS[name])
+    return {
+        "duration_days": _duration,
+        "conversion_rate": _finite,
+        "roi": _finite,
+        "spend": money_sql,
+        "date": _date,
+    }[name](raw)
+
+
+def _parser(name: str) -> str:
+    raw = RAW_OF[name]
+    if name in _TEXT_COLUMNS:
+        return f"NULLIF({_t(raw)}, '')"
+    if name in _WHOLE_KINDS:
+        return _canonical_or(raw, _WHOLE_KINDS[name], _rule(name))
+    if name == "date":
+        # Ten characters in a date's own form: 'YYYY-MM-DD', a four-digit year.
+        return _canonical_or(raw, "DATE", _rule(name), guard=f"strlen(r.{raw}) = 10")
+    return {
+        "duration_days": _duration_fast,
+        "conversion_rate": _finite_fast,
+        "roi": _finite_fast,
+        "spend": _money_fast,
+    }[name](raw)
+
+
+# Typed column name -> SQL over the raw row ``r`` (DuckDB dialect): the exact rule, and the
+# same rule behind its fast paths (what the ingest runs).
+RULES: dict[str, str] = {name: _rule(name) for name in _ORDER}
+PARSERS: dict[str, str] = {name: _parser(name) for name in _ORDER}
 
 
 @dataclass(frozen=True)
