@@ -246,6 +246,15 @@ def _tail(text: str, lines: int = 15) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
+def _shown(path: Path) -> str:
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
+
+
+def _pins(requirements: str) -> str:
+    lines = (line.split("#", 1)[0].strip() for line in requirements.splitlines())
+    return "\n".join(line for line in lines if line) + "\n"
+
+
 def _run_step(cmd: Sequence[str], timeout: float) -> None:
     """Run one set-up command, raising with its output when it fails.
 
@@ -274,9 +283,9 @@ def ensure_original_venv(
 ) -> str:
     """Return the interpreter of the original's own environment, making it when needed.
 
-    The environment is (re)made when it is missing or was installed from other requirements
-    than ``requirements`` now holds: ``python -m venv`` with this interpreter's Python, then
-    ``pip install -r requirements`` (from PyPI).
+    The environment is (re)made when it is missing or was installed from other pins than
+    ``requirements`` now holds (comments aside): ``python -m venv`` with this interpreter's
+    Python, then ``pip install -r requirements`` (from PyPI).
 
     Args:
         venv: Where the environment lives.
@@ -291,13 +300,12 @@ def ensure_original_venv(
     """
     python = venv / "bin" / "python"
     stamp = venv / "installed-requirements.txt"
-    wanted = requirements.read_text()
-    if python.exists() and stamp.exists() and stamp.read_text() == wanted:
+    wanted = _pins(requirements.read_text())
+    if python.exists() and stamp.exists() and _pins(stamp.read_text()) == wanted:
         return str(python)
     print(
-        f"making the original's environment {venv.relative_to(REPO)}/: "
-        f"{Path(sys.executable).name} -m venv, then pip install -r "
-        f"{requirements.relative_to(REPO)} from PyPI (once)",
+        f"making the original's environment {_shown(venv)}/: {Path(sys.executable).name} -m "
+        f"venv, then pip install -r {_shown(requirements)} from PyPI (once)",
         flush=True,
     )
     _run_step([sys.executable, "-m", "venv", "--clear", str(venv)], timeout)
@@ -760,7 +768,7 @@ def print_report(
         print_table(
             ["case", "original median s", "original peak MB"],
             rows,
-            title=f"Ingest: original pipeline only ({stack})",
+            title="Ingest: original pipeline only",
         )
     if verdicts:
         print()
