@@ -66,4 +66,4 @@ bench-dashboard: install-test
 	$(PY) benchmarks/dashboard/run.py $(DASHBOARD_BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache benchmarks/out
+	rm -rf $(VENV) .pytest_cache .ruff_cache benchmarks/out benchmarks/.venv-original

@@ -3,11 +3,12 @@
 Usage::
 
     python benchmarks/ingest/original_pipeline.py EXPORT.csv DB.sqlite [--via-clean-csv]
-        [--pandas-default-strings]
+        [--driver {sqlalchemy,sqlite3}] [--pandas-default-strings]
 
 The project this product replaces (github.com/niciiu/MarketingAnalyticsIntelligence) ran on
-pandas + SQLite + SQL views + Streamlit. Its ingest was spread over three places; this script
-runs the same steps, in the same order, with the same pandas calls, in one process:
+pandas + SQLAlchemy + SQLite + SQL views + Streamlit. Its ingest was spread over three places;
+this script runs the same steps, in the same order, with the same pandas and SQLAlchemy calls,
+in one process:
 
 1. ``notebooks/01_data_cleaning.ipynb``: ``pd.read_csv`` of the raw Kaggle export, required
    column check, money text to float, ``Date`` to datetime, negative values clamped to 0, rows
@@ -16,50 +17,83 @@ runs the same steps, in the same order, with the same pandas calls, in one proce
    then wrote a clean CSV that ``load_to_sqlite.py``, a separate process, read back with
    ``parse_dates=["date"]``; ``--via-clean-csv`` keeps that hand-off. By default it is
    skipped, so the baseline is not padded with a CSV round trip our product does not need to
-   beat; it adds 70 to 100 % to the baseline's time.)
-2. ``etl/load_to_sqlite.py``: ``CREATE TABLE IF NOT EXISTS campaign_performance``,
-   ``DELETE``, ``DataFrame.to_sql(if_exists="append")``.
-3. ``etl/apply_sql_views.py``: ``executescript`` of the view files ``vw_marketing_kpi``
-   (verbatim), ``vw_campaign_roi_map`` (verbatim) and ``vw_campaign_monthly`` (its SQL file
-   was not published; reconstructed from how the dashboard reads it). The original declared a
-   fourth, channel x month ROI stability table but only ever computed it in pandas into a CSV;
-   here it is the view ``vw_channel_stability`` so its cost is counted.
-4. ``streamlit/streamlit_app.py``: every view read back with ``pd.read_sql`` using the
-   dashboard's own queries.
+   beat; it adds about 45 % to the baseline's time with SQLAlchemy, 70 to 100 % with
+   sqlite3.)
+2. ``etl/load_to_sqlite.py``: ``create_engine("sqlite:///...", future=True)``, then in one
+   ``engine.begin()`` block ``exec_driver_sql`` of ``CREATE TABLE IF NOT EXISTS
+   campaign_performance`` and ``DELETE``, and ``DataFrame.to_sql(if_exists="append")`` on
+   that connection.
+3. ``etl/apply_sql_views.py``: per view file, ``engine.raw_connection()``, ``executescript``,
+   ``commit``, ``close``. The files are ``vw_marketing_kpi`` (verbatim),
+   ``vw_campaign_roi_map`` (verbatim) and ``vw_campaign_monthly`` (its SQL file was not
+   published; reconstructed from how the dashboard reads it). The original declared a fourth,
+   channel x month ROI stability table but only ever computed it in pandas into a CSV; here
+   it is the view ``vw_channel_stability`` so its cost is counted.
+4. ``streamlit/streamlit_app.py``: every view read back with ``pd.read_sql`` on its own
+   ``engine.connect()`` connection, using the dashboard's own queries.
+
+Each of the three stages gets its own engine, disposed at the end of the stage, as the
+original's three separate processes did.
+
+The two drivers store ``date`` as different text (SQLAlchemy's ``DateTime`` as
+``2021-01-01 00:00:00.000000``, as the original's database had it; ``sqlite3`` as
+``2021-01-01 00:00:00``); the views give the same results on both.
+
+``--driver`` (default ``sqlalchemy``) chooses how the database is reached:
+
+* ``sqlalchemy``: as above, as the original ran. SQLAlchemy is imported only for this driver;
+  the original pinned ``SQLAlchemy==2.0.44`` (see ``original-requirements.txt``).
+* ``sqlite3``: the standard library driver, which pandas supports directly, with one
+  connection for the whole run (``to_sql`` and ``read_sql`` on it, ``executescript`` for the
+  views). It skips SQLAlchemy's layer (statement compilation, per-row bind processing, result
+  rows), so it makes the baseline cheaper; it needs no SQLAlchemy, so the other benchmarks
+  build their SQLite database with it.
 
 Differences from the original:
 
-* the database is reached through the standard library ``sqlite3`` driver, which pandas
-  supports directly, rather than through SQLAlchemy (an extra layer the original went
-  through, and a dependency this repository does not have): makes the baseline cheaper;
-* superseded frames are released when the original's separate scripts would have released
-  them, so running in one process does not inflate the peak memory;
+* one process instead of three; superseded frames are released when the original's
+  separate scripts would have released them, so running in one process does not inflate the
+  peak memory;
 * one addition: ``Duration`` is parsed to an integer ``duration_days`` (the canonical schema)
-  where the original kept the text; about 0.7 s of a 30-40 s run at 2M rows.
+  where the original kept the text; about 0.7 s at 2M rows;
+* with ``--driver sqlite3`` only: no SQLAlchemy (see above).
 
-The original pinned ``pandas==2.3.3``, where text columns are NumPy ``object`` arrays. pandas 3
-defaults to Arrow-backed strings; to reproduce the original's behaviour the script switches
-that off (``future.infer_string = False``) unless ``--pandas-default-strings`` is given.
+The original pinned ``pandas==2.3.3``, where text columns are NumPy ``object`` arrays; the
+benchmark runs this script under those pins (``benchmarks/.venv-original/``). Under pandas 3,
+which defaults to Arrow-backed strings, the script switches that off
+(``future.infer_string = False``) to behave the same, unless ``--pandas-default-strings`` is
+given.
 
-The last line on stdout is a JSON summary (row counts and per-stage seconds).
+The last line on stdout is a JSON summary (driver, library versions, row counts and
+per-stage seconds).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import platform
 import sqlite3
 import sys
 import time
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from importlib import metadata
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
 T = TypeVar("T")
+
+SQLALCHEMY = "sqlalchemy"
+SQLITE3 = "sqlite3"
+DRIVERS: tuple[str, ...] = (SQLALCHEMY, SQLITE3)
 
 REQUIRED_COLUMNS: tuple[str, ...] = (
     "Campaign_ID",
@@ -312,18 +346,27 @@ def load(df: pd.DataFrame, conn: sqlite3.Connection) -> None:
     conn.commit()
 
 
+def ensure_sqrt(conn: sqlite3.Connection) -> None:
+    """Give ``conn`` a ``sqrt`` function where SQLite was built without its math functions.
+
+    Args:
+        conn: A standard library SQLite connection.
+    """
+    try:
+        conn.execute("SELECT sqrt(4.0)").fetchone()
+    except sqlite3.OperationalError:
+        conn.create_function(
+            "sqrt", 1, lambda x: None if x is None else float(x) ** 0.5, deterministic=True
+        )
+
+
 def apply_views(conn: sqlite3.Connection) -> None:
-    """Create the semantic views the way ``etl/apply_sql_views.py`` did (``executescript``).
+    """Create the semantic views with ``executescript``, on a ``sqlite3`` connection.
 
     Args:
         conn: An open connection to the database holding ``campaign_performance``.
     """
-    try:
-        conn.execute("SELECT sqrt(4.0)").fetchone()
-    except sqlite3.OperationalError:  # SQLite built without its math functions
-        conn.create_function(
-            "sqrt", 1, lambda x: None if x is None else float(x) ** 0.5, deterministic=True
-        )
+    ensure_sqrt(conn)
     for script in VIEW_SCRIPTS.values():
         conn.executescript(script)
         conn.commit()
@@ -339,6 +382,108 @@ def read_views(conn: sqlite3.Connection) -> dict[str, pd.DataFrame]:
         One frame per view name.
     """
     return {name: pd.read_sql(sql, conn) for name, sql in READ_BACK.items()}
+
+
+def import_sqlalchemy() -> Any:
+    """Import SQLAlchemy, which only the ``sqlalchemy`` driver needs.
+
+    Returns:
+        The ``sqlalchemy`` module.
+
+    Raises:
+        ImportError: If it is not installed, with what to do about it.
+    """
+    try:
+        import sqlalchemy
+    except ImportError as exc:
+        raise ImportError(
+            f"--driver {SQLALCHEMY} needs SQLAlchemy, which {sys.executable} does not have. "
+            "Run this script with the original's pins (pip install -r "
+            "benchmarks/ingest/original-requirements.txt; benchmarks/ingest/run.py makes "
+            f"benchmarks/.venv-original/ with them), or pass --driver {SQLITE3}."
+        ) from exc
+    return sqlalchemy
+
+
+@contextlib.contextmanager
+def sqlalchemy_engine(db: Path) -> Iterator[Engine]:
+    """An engine on ``db`` as the original created it, disposed on exit.
+
+    Args:
+        db: The SQLite database file.
+
+    Yields:
+        ``create_engine(f"sqlite:///{db}", future=True)``, with ``sqrt`` on every connection
+        where SQLite lacks it.
+    """
+    sqlalchemy = import_sqlalchemy()
+    engine = sqlalchemy.create_engine(f"sqlite:///{db}", future=True)
+    sqlalchemy.event.listen(engine, "connect", lambda dbapi_conn, _record: ensure_sqrt(dbapi_conn))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def load_sqlalchemy(df: pd.DataFrame, db: Path) -> None:
+    """Load the clean frame the way ``etl/load_to_sqlite.py`` did, through SQLAlchemy.
+
+    Args:
+        df: The clean frame.
+        db: The SQLite database file.
+    """
+    with sqlalchemy_engine(db) as engine, engine.begin() as conn:
+        conn.exec_driver_sql(CREATE_TABLE)
+        conn.exec_driver_sql("DELETE FROM campaign_performance;")
+        df.to_sql("campaign_performance", conn, if_exists="append", index=False)
+
+
+def apply_views_sqlalchemy(db: Path) -> None:
+    """Create the views the way ``etl/apply_sql_views.py`` did: a raw connection per script.
+
+    Args:
+        db: The SQLite database file holding ``campaign_performance``.
+    """
+    with sqlalchemy_engine(db) as engine:
+        for script in VIEW_SCRIPTS.values():
+            raw = engine.raw_connection()
+            try:
+                raw.executescript(script)
+                raw.commit()
+            finally:
+                raw.close()
+
+
+def read_views_sqlalchemy(db: Path) -> dict[str, pd.DataFrame]:
+    """Read every view back the way the dashboard's ``q(sql)`` did: a connection per query.
+
+    Args:
+        db: The SQLite database file holding the views.
+
+    Returns:
+        One frame per view name.
+    """
+    frames: dict[str, pd.DataFrame] = {}
+    with sqlalchemy_engine(db) as engine:
+        for name, sql in READ_BACK.items():
+            with engine.connect() as conn:
+                frames[name] = pd.read_sql(sql, conn)
+    return frames
+
+
+def library_versions() -> dict[str, str | None]:
+    """The installed versions of the libraries the baseline's figures depend on.
+
+    Returns:
+        Python, pandas, numpy and SQLAlchemy versions (``None`` for one not installed).
+    """
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for name, dist in (("pandas", "pandas"), ("numpy", "numpy"), ("sqlalchemy", "SQLAlchemy")):
+        try:
+            versions[name] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
 
 
 def use_object_strings() -> bool:
@@ -373,8 +518,55 @@ def _timed(stages: dict[str, float], name: str, fn: Callable[[], T]) -> T:
     return result
 
 
+def _store_sqlite3(
+    slot: list[pd.DataFrame], db: Path, stages: dict[str, float]
+) -> dict[str, pd.DataFrame]:
+    """Load, create the views and read them back on one standard library connection.
+
+    Args:
+        slot: Holds the clean frame; emptied once it is loaded.
+        db: The SQLite database file.
+        stages: Where stage timings are collected.
+
+    Returns:
+        One frame per view name.
+    """
+    conn = sqlite3.connect(db)
+    try:
+        _timed(stages, "to_sql", lambda: load(slot[0], conn))
+        slot.clear()
+        _timed(stages, "create_views", lambda: apply_views(conn))
+        return _timed(stages, "read_views", lambda: read_views(conn))
+    finally:
+        conn.close()
+
+
+def _store_sqlalchemy(
+    slot: list[pd.DataFrame], db: Path, stages: dict[str, float]
+) -> dict[str, pd.DataFrame]:
+    """Load, create the views and read them back through SQLAlchemy, as the original did.
+
+    Args:
+        slot: Holds the clean frame; emptied once it is loaded.
+        db: The SQLite database file.
+        stages: Where stage timings are collected.
+
+    Returns:
+        One frame per view name.
+    """
+    _timed(stages, "to_sql", lambda: load_sqlalchemy(slot[0], db))
+    slot.clear()
+    _timed(stages, "create_views", lambda: apply_views_sqlalchemy(db))
+    return _timed(stages, "read_views", lambda: read_views_sqlalchemy(db))
+
+
 def run(
-    export: Path, db: Path, *, via_clean_csv: bool = False, object_strings: bool = False
+    export: Path,
+    db: Path,
+    *,
+    via_clean_csv: bool = False,
+    object_strings: bool = False,
+    driver: str = SQLITE3,
 ) -> dict[str, Any]:
     """Run the whole original pipeline once.
 
@@ -383,10 +575,21 @@ def run(
         db: The SQLite database file to create or overwrite.
         via_clean_csv: Keep the original's clean-CSV hand-off between notebook and loader.
         object_strings: Whether text columns are ``object`` (only reported in the summary).
+        driver: ``sqlalchemy`` (as the original ran; the command line's default) or
+            ``sqlite3`` (the default here, for callers that only need the database file).
 
     Returns:
-        A JSON-serialisable summary: row counts, rows per view, seconds per stage.
+        A JSON-serialisable summary: driver, library versions, row counts, rows per view,
+        seconds per stage.
+
+    Raises:
+        ValueError: If ``driver`` is not one of :data:`DRIVERS`.
+        ImportError: If the ``sqlalchemy`` driver is asked for without SQLAlchemy installed.
     """
+    if driver not in DRIVERS:
+        raise ValueError(f"unknown driver {driver!r}; one of {', '.join(DRIVERS)}")
+    if driver == SQLALCHEMY:
+        import_sqlalchemy()
     stages: dict[str, float] = {}
     total_start = time.perf_counter()
     # Frames are handed on through a one-slot list so that no stale reference keeps a
@@ -404,17 +607,16 @@ def run(
         )
         clean_csv.unlink()
     rows_loaded = len(slot[0])
-    conn = sqlite3.connect(db)
-    try:
-        _timed(stages, "to_sql", lambda: load(slot[0], conn))
-        slot.clear()
-        _timed(stages, "create_views", lambda: apply_views(conn))
-        views = _timed(stages, "read_views", lambda: read_views(conn))
-    finally:
-        conn.close()
+    store = _store_sqlalchemy if driver == SQLALCHEMY else _store_sqlite3
+    views = store(slot, db, stages)
+    versions = library_versions()
+    if driver != SQLALCHEMY:
+        versions["sqlalchemy"] = None
     return {
-        "pipeline": "original (pandas + sqlite3 + views)",
-        "pandas": pd.__version__,
+        "pipeline": f"original (pandas + {'SQLAlchemy' if driver == SQLALCHEMY else 'sqlite3'}"
+        " + SQLite views)",
+        "driver": driver,
+        **versions,
         "sqlite": sqlite3.sqlite_version,
         "string_storage": "object" if object_strings else "pandas default",
         "via_clean_csv": via_clean_csv,
@@ -444,15 +646,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="keep the original's clean-CSV hand-off between clean and load",
     )
     parser.add_argument(
+        "--driver",
+        choices=DRIVERS,
+        default=SQLALCHEMY,
+        help="how the database is reached: sqlalchemy, as the original ran (default), or the "
+        "standard library's sqlite3 (cheaper, needs no SQLAlchemy)",
+    )
+    parser.add_argument(
         "--pandas-default-strings",
         action="store_true",
         help="use this pandas' default string dtype instead of object "
         "(the original ran pandas 2.3 with object strings)",
     )
     args = parser.parse_args(argv)
+    if args.driver == SQLALCHEMY:
+        try:
+            import_sqlalchemy()
+        except ImportError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     object_strings = not args.pandas_default_strings and use_object_strings()
     summary = run(
-        args.export, args.db, via_clean_csv=args.via_clean_csv, object_strings=object_strings
+        args.export,
+        args.db,
+        via_clean_csv=args.via_clean_csv,
+        object_strings=object_strings,
+        driver=args.driver,
     )
     print(json.dumps(summary))
     return 0

@@ -3,13 +3,23 @@
 Usage::
 
     .venv/bin/python benchmarks/ingest/run.py [--sizes 200000,2000000] [--with-20m]
-        [--repeat N] [--baseline-repeat N] [--skip-baseline] [--skip-mci] ...
+        [--repeat N] [--baseline-repeat N] [--skip-baseline] [--skip-mci]
+        [--baseline-python PATH] [--baseline-driver {sqlalchemy,sqlite3}] ...
+
+The baseline is the original project as it ran: its pinned ``pandas==2.3.3``,
+``numpy==2.3.4`` and ``SQLAlchemy==2.0.44`` (``original-requirements.txt``), in a venv of its
+own, ``benchmarks/.venv-original/``, made on first use (``python -m venv`` with this
+interpreter's Python, then ``pip install -r``); if that fails the benchmark stops, it never
+falls back to another environment. ``--baseline-python`` runs it with another interpreter
+instead, ``--baseline-driver sqlite3`` without SQLAlchemy; both together with
+``.venv/bin/python`` give the cheaper baseline this benchmark used before.
 
 For every size it makes (once) a synthetic export with ``mci generate --rows N --seed 42``,
 then runs, as whole processes and on a fresh database every time:
 
-* the baseline, ``original_pipeline.py EXPORT original_N.sqlite`` (pandas read_csv, clean,
-  ``to_sql`` into SQLite, four views, every view read back), ``--baseline-repeat`` times;
+* the baseline, ``BASELINE_PYTHON original_pipeline.py EXPORT original_N.sqlite --driver D
+  --via-clean-csv`` (pandas read_csv, clean, clean-CSV hand-off, ``to_sql`` into SQLite, four
+  views, every view read back), ``--baseline-repeat`` times;
 * the candidate, ``mci ingest EXPORT --db duckdb:///.../bench_N.duckdb --json``,
   ``--repeat`` times;
 
@@ -53,7 +63,23 @@ from _harness import (
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 ORIGINAL = HERE / "original_pipeline.py"
+ORIGINAL_REQUIREMENTS = HERE / "original-requirements.txt"
+ORIGINAL_VENV = REPO / "benchmarks" / ".venv-original"
+BASELINE_DRIVERS: tuple[str, ...] = ("sqlalchemy", "sqlite3")
 TWENTY_MILLION = 20_000_000
+
+# Run by the baseline's interpreter: what it has installed, without importing any of it.
+VERSIONS_SCRIPT = """
+import json, platform, sys
+from importlib import metadata
+versions = {"executable": sys.executable, "python": platform.python_version()}
+for key, dist in (("pandas", "pandas"), ("numpy", "numpy"), ("sqlalchemy", "SQLAlchemy")):
+    try:
+        versions[key] = metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        versions[key] = None
+print(json.dumps(versions))
+"""
 
 
 @dataclass(frozen=True)
@@ -72,6 +98,38 @@ class Target:
     rows: int
     description: str
     check: Callable[[Comparison], tuple[str, bool] | None]
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """How the original pipeline is run.
+
+    Attributes:
+        python: The interpreter that runs ``original_pipeline.py`` (not resolved: a venv's
+            ``bin/python`` must stay a path inside the venv).
+        driver: ``sqlalchemy`` (as the original ran) or ``sqlite3`` (cheaper).
+        versions: What that interpreter has: ``python``, ``pandas``, ``numpy``, ``sqlalchemy``
+            versions (``None`` when missing) and ``executable``.
+    """
+
+    python: str
+    driver: str
+    versions: dict[str, Any]
+
+    def describe(self) -> str:
+        """One line: driver, interpreter and library versions."""
+        v = self.versions
+        libs = f"Python {v.get('python')}, pandas {v.get('pandas')}, numpy {v.get('numpy')}"
+        if self.driver == "sqlalchemy":
+            libs += f", SQLAlchemy {v.get('sqlalchemy')}"
+        return f"--driver {self.driver}, {self.python} ({libs})"
+
+    def stack(self) -> str:
+        """Short name of the baseline's stack, for table titles."""
+        layer = f"SQLAlchemy {self.versions.get('sqlalchemy')}"
+        if self.driver != "sqlalchemy":
+            layer = "sqlite3"
+        return f"pandas {self.versions.get('pandas')} + {layer} + SQLite"
 
 
 def _speed_at_least(factor: float) -> Callable[[Comparison], tuple[str, bool] | None]:
@@ -182,6 +240,129 @@ def find_mci(explicit: str | None) -> str | None:
     if venv_mci.exists():
         return str(venv_mci)
     return shutil.which("mci")
+
+
+def _tail(text: str, lines: int = 15) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
+
+
+def _pins(requirements: str) -> str:
+    lines = (line.split("#", 1)[0].strip() for line in requirements.splitlines())
+    return "\n".join(line for line in lines if line) + "\n"
+
+
+def _run_step(cmd: Sequence[str], timeout: float) -> None:
+    """Run one set-up command, raising with its output when it fails.
+
+    Args:
+        cmd: The command.
+        timeout: Seconds before it is given up.
+
+    Raises:
+        RuntimeError: If it exits non-zero or times out.
+    """
+    try:
+        proc = subprocess.run(
+            cmd, cwd=REPO, capture_output=True, text=True, check=False, timeout=timeout
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise RuntimeError(f"`{' '.join(cmd)}` failed: {exc}") from exc
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"`{' '.join(cmd)}` failed (exit {proc.returncode}):\n"
+            f"{_tail(proc.stderr or proc.stdout)}"
+        )
+
+
+def ensure_original_venv(
+    venv: Path = ORIGINAL_VENV, requirements: Path = ORIGINAL_REQUIREMENTS, timeout: float = 1800
+) -> str:
+    """Return the interpreter of the original's own environment, making it when needed.
+
+    The environment is (re)made when it is missing or was installed from other pins than
+    ``requirements`` now holds (comments aside): ``python -m venv`` with this interpreter's
+    Python, then ``pip install -r requirements`` (from PyPI).
+
+    Args:
+        venv: Where the environment lives.
+        requirements: The original's pins.
+        timeout: Seconds each set-up step may take.
+
+    Returns:
+        The environment's ``bin/python``.
+
+    Raises:
+        RuntimeError: If the environment cannot be made or its packages installed.
+    """
+    python = venv / "bin" / "python"
+    stamp = venv / "installed-requirements.txt"
+    wanted = _pins(requirements.read_text())
+    if python.exists() and stamp.exists() and _pins(stamp.read_text()) == wanted:
+        return str(python)
+    print(
+        f"making the original's environment {_shown(venv)}/: {Path(sys.executable).name} -m "
+        f"venv, then pip install -r {_shown(requirements)} from PyPI (once)",
+        flush=True,
+    )
+    _run_step([sys.executable, "-m", "venv", "--clear", str(venv)], timeout)
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    _run_step([*pip, "-r", str(requirements)], timeout)
+    stamp.write_text(wanted)
+    return str(python)
+
+
+def interpreter_versions(python: str) -> dict[str, Any]:
+    """Ask an interpreter which Python, pandas, numpy and SQLAlchemy it has.
+
+    Args:
+        python: The interpreter.
+
+    Returns:
+        ``executable``, ``python``, ``pandas``, ``numpy``, ``sqlalchemy`` (``None`` if missing).
+
+    Raises:
+        RuntimeError: If the interpreter cannot be run.
+    """
+    try:
+        proc = subprocess.run(
+            [python, "-c", VERSIONS_SCRIPT], capture_output=True, text=True, check=False
+        )
+    except OSError as exc:
+        raise RuntimeError(f"cannot run {python}: {exc}") from exc
+    versions = last_json_line(proc.stdout)
+    if proc.returncode != 0 or not isinstance(versions, dict):
+        raise RuntimeError(f"cannot run {python} (exit {proc.returncode}): {_tail(proc.stderr)}")
+    return versions
+
+
+def resolve_baseline(python: str | None, driver: str) -> Baseline:
+    """Settle which interpreter runs the original pipeline, and check it can.
+
+    Args:
+        python: ``--baseline-python``; ``None`` for the original's own environment.
+        driver: ``--baseline-driver``.
+
+    Returns:
+        The baseline's interpreter, driver and library versions.
+
+    Raises:
+        RuntimeError: If the environment cannot be made, or the interpreter lacks pandas or
+            (for the ``sqlalchemy`` driver) SQLAlchemy.
+    """
+    python = ensure_original_venv() if python is None else os.path.abspath(python)
+    versions = interpreter_versions(python)
+    if versions.get("pandas") is None:
+        raise RuntimeError(f"{python} has no pandas: it cannot run the original pipeline")
+    if driver == "sqlalchemy" and versions.get("sqlalchemy") is None:
+        raise RuntimeError(
+            f"{python} has no SQLAlchemy, which the original went through: install it there "
+            "(benchmarks/ingest/original-requirements.txt), or pass --baseline-driver sqlite3"
+        )
+    return Baseline(python, driver, versions)
 
 
 def _unlink(*paths: Path) -> None:
@@ -369,6 +550,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="baseline keeps the original's clean-CSV hand-off between its notebook and "
         "loader, as the original project ran (default); --no-baseline-via-clean-csv drops it",
     )
+    p.add_argument(
+        "--baseline-python",
+        default=None,
+        metavar="PATH",
+        help="interpreter that runs the baseline (default: benchmarks/.venv-original/bin/python, "
+        "made on first use with the original's pinned requirements)",
+    )
+    p.add_argument(
+        "--baseline-driver",
+        choices=BASELINE_DRIVERS,
+        default="sqlalchemy",
+        help="how the baseline reaches SQLite: sqlalchemy, as the original ran (default), or "
+        "sqlite3 (cheaper; with --baseline-python .venv/bin/python, the former baseline)",
+    )
     p.add_argument("--skip-baseline", action="store_true", help="run mci only")
     p.add_argument(
         "--skip-mci", action="store_true", help="run the baseline only (e.g. to check the harness)"
@@ -417,7 +612,13 @@ class CaseResult:
     crashes: list[str] = field(default_factory=list)
 
 
-def run_case(rows: int, args: argparse.Namespace, mci: str | None, out_dir: Path) -> CaseResult:
+def run_case(
+    rows: int,
+    args: argparse.Namespace,
+    mci: str | None,
+    out_dir: Path,
+    baseline_env: Baseline | None,
+) -> CaseResult:
     """Make (or reuse) the export for one size, then measure the baseline and mci on it.
 
     Args:
@@ -425,6 +626,7 @@ def run_case(rows: int, args: argparse.Namespace, mci: str | None, out_dir: Path
         args: The parsed command line.
         mci: The ``mci`` command, or ``None`` if there is none.
         out_dir: Where exports, databases and results go.
+        baseline_env: How to run the original pipeline; ``None`` when it is skipped.
 
     Returns:
         The case's measurements.
@@ -448,9 +650,10 @@ def run_case(rows: int, args: argparse.Namespace, mci: str | None, out_dir: Path
     measure_opts: dict[str, Any] = {"cwd": REPO, "timeout": args.timeout, "interval": args.interval}
 
     baseline: Summary | None = None
-    if not args.skip_baseline and rows <= args.baseline_max_rows:
+    if baseline_env is not None and rows <= args.baseline_max_rows:
         db = out_dir / f"original_{rows}.sqlite"
-        cmd = [sys.executable, str(ORIGINAL), str(export), str(db)]
+        cmd = [baseline_env.python, str(ORIGINAL), str(export), str(db)]
+        cmd += ["--driver", baseline_env.driver]
         if args.baseline_via_clean_csv:
             cmd.append("--via-clean-csv")
 
@@ -526,7 +729,11 @@ def evaluate_targets(
 
 
 def print_report(
-    cases: Sequence[CaseResult], verdicts: Sequence[dict[str, Any]], *, skip_mci: bool
+    cases: Sequence[CaseResult],
+    verdicts: Sequence[dict[str, Any]],
+    *,
+    skip_mci: bool,
+    baseline_env: Baseline | None,
 ) -> None:
     """Print the comparison table (or the baseline alone) and the targets.
 
@@ -534,13 +741,17 @@ def print_report(
         cases: Every case that ran.
         verdicts: The targets, from :func:`evaluate_targets`.
         skip_mci: Whether mci was left out on purpose.
+        baseline_env: How the original pipeline ran; ``None`` when it was skipped.
     """
     comparisons = [c.comparison for c in cases if c.comparison is not None]
+    stack = "pandas + SQLite" if baseline_env is None else baseline_env.stack()
     print()
+    if baseline_env is not None:
+        print(f"original: {baseline_env.describe()}")
     if comparisons:
         print_comparisons(
             comparisons,
-            title="Ingest: original (pandas + SQLite) vs mci ingest (DuckDB)",
+            title=f"Ingest: original ({stack}) vs mci ingest (DuckDB)",
             baseline_name="original",
             candidate_name="mci",
         )
@@ -586,15 +797,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     mci = find_mci(args.mci)
     started = dt.datetime.now(dt.UTC)
 
+    baseline_env: Baseline | None = None
+    if not args.skip_baseline and any(rows <= args.baseline_max_rows for rows in sizes):
+        try:
+            baseline_env = resolve_baseline(args.baseline_python, args.baseline_driver)
+        except RuntimeError as exc:
+            print(f"cannot run the original pipeline: {exc}", file=sys.stderr)
+            return 1
+        print(f"original: {baseline_env.describe()}", flush=True)
+
     crashes: list[str] = []
     if mci is None and not args.skip_mci:
         crashes.append("mci command not found (install the package or pass --mci)")
-    cases = [run_case(rows, args, mci, out_dir) for rows in sizes]
+    cases = [run_case(rows, args, mci, out_dir, baseline_env) for rows in sizes]
     for case in cases:
         crashes.extend(case.crashes)
     comparisons = {c.rows: c.comparison for c in cases if c.comparison is not None}
     verdicts = evaluate_targets(comparisons, sizes)
-    print_report(cases, verdicts, skip_mci=args.skip_mci)
+    print_report(cases, verdicts, skip_mci=args.skip_mci, baseline_env=baseline_env)
 
     results = {
         "benchmark": "ingest",
@@ -608,6 +828,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "baseline_repeat": args.baseline_repeat,
             "baseline_max_rows": args.baseline_max_rows,
             "baseline_via_clean_csv": args.baseline_via_clean_csv,
+            "baseline_driver": None if baseline_env is None else baseline_env.driver,
+            "baseline_python": None if baseline_env is None else baseline_env.python,
+            "baseline_versions": None if baseline_env is None else baseline_env.versions,
             "mci": mci,
             "timing": "wall time of the whole process; ratios and targets use the medians",
             "memory": "peak RSS of the process tree, max over runs: the larger of the sampled "

@@ -11,9 +11,10 @@ For every size N it makes (once, shared with the ingest benchmark) a synthetic e
 * ``benchmarks/out/queries_N.duckdb`` with ``mci ingest`` (reused while its load log holds
   exactly one load, of this export); then ``mci views`` re-creates the semantic views when
   that command exists;
-* ``benchmarks/out/queries_N.sqlite`` with ``benchmarks/ingest/original_pipeline.py`` (the
-  original's table and its four views; reused while its side-car ``.meta.json`` names this
-  export's sha256).
+* ``benchmarks/out/queries_N.sqlite`` with ``benchmarks/ingest/original_pipeline.py
+  --driver sqlite3`` under this interpreter (the original's table and its four views; only
+  the file matters here, so SQLAlchemy is not needed; reused while its side-car
+  ``.meta.json`` names this export's sha256).
 
 Then, in this process, with one connection per engine (DuckDB opened read-only), every query
 runs once to warm up and ``--repeat`` times measured with ``time.perf_counter``, fetching all
@@ -400,7 +401,7 @@ def ensure_sqlite(
                 info["build_report"] = meta.get("report")
                 return info
     _unlink(db, meta_path, Path(f"{db}-journal"), Path(f"{db}-wal"))
-    cmd = [sys.executable, str(ORIGINAL), str(export), str(db)]
+    cmd = [sys.executable, str(ORIGINAL), str(export), str(db), "--driver", "sqlite3"]
     print(f"  building the original's database: {' '.join(cmd)}", flush=True)
     start = time.perf_counter()
     proc = subprocess.run(
