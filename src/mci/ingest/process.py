@@ -36,12 +36,12 @@ from mci.warehouse.schema import column_names
 
 # Modified z-score threshold of Iglewicz and Hoaglin, on log values within each channel.
 OUTLIER_Z = 3.5
+# Over the typed columns of the clean lines.
 OUTLIER_METRICS: dict[str, str] = {
-    "spend": "ln(spend)",
-    "cpc": "ln(spend / clicks)",
-    "ctr": "ln(clicks / impressions)",
+    "spend": "ln(v_spend)",
+    "cpc": "ln(v_spend / v_clicks)",
+    "ctr": "ln(v_clicks / v_impressions)",
 }
-_OUTLIER_GUARD = "spend > 0 AND clicks > 0 AND impressions > 0"
 # Fewer rows than this in a channel and a median and MAD say nothing: no flags there.
 OUTLIER_MIN_ROWS = 20
 
@@ -118,6 +118,7 @@ class Processor:
     def drop_temps(self) -> None:
         """Stops a records read still running; drops the temporary tables and views of a load."""
         self.stop_reading()
+        self.con.execute("DROP VIEW IF EXISTS _mci_clean")
         self.con.execute("DROP VIEW IF EXISTS _mci_keys")
         self.con.execute("DROP VIEW IF EXISTS _mci_numbered")
         for name in _TEMP_TABLES:
@@ -158,12 +159,18 @@ class Processor:
             )
         )
         self._classify(load_id)
-        counts.rows_loaded = self._insert_clean(load_id)
         if has_prior:
-            counts.rows_loaded -= self._check_prior_loads(load_id)
+            self._check_prior_loads()
+        counts.rows_loaded = self._insert_clean(load_id, self._outlier_stats())
         counts.rows_quarantined = self._insert_quarantine(load_id)
         counts.rows_duplicate = self._count("_mci_dups")
-        counts.rows_outlier = self._flag_outliers(load_id)
+        counts.rows_outlier = int(
+            self._one(
+                "outliers",
+                "SELECT count(*) FROM campaign_performance WHERE load_id = ? AND is_outlier",
+                [load_id],
+            )
+        )
         counts.new_categories = self._new_categories(load_id, has_prior)
         accounted = counts.rows_loaded + counts.rows_quarantined + counts.rows_duplicate
         if accounted != counts.rows_read:
@@ -377,26 +384,26 @@ class Processor:
             "SELECT line_no FROM _mci_keys WHERE check_idx IS NOT NULL "
             "UNION SELECT line_no FROM _mci_dups UNION SELECT line_no FROM _mci_conflicts"
         )
+        self.con.execute(
+            "CREATE TEMP VIEW _mci_clean AS SELECT * FROM _mci_numbered WHERE check_idx IS NULL "
+            "AND line_no NOT IN (SELECT line_no FROM _mci_excluded)"
+        )
 
-    def _check_prior_loads(self, load_id: int) -> int:
-        """Moves out new rows whose campaign id an earlier load already holds.
+    def _check_prior_loads(self) -> None:
+        """Excludes clean lines whose campaign id an earlier load already holds.
 
         The same content is a duplicate, different content a conflict.
-
-        Returns:
-            How many rows moved out of ``campaign_performance``.
         """
-        same = " AND ".join(f"n.{c} IS NOT DISTINCT FROM o.{c}" for c in _CLEAN_VALUE_COLUMNS)
+        same = " AND ".join(f"n.v_{c} IS NOT DISTINCT FROM o.{c}" for c in _CLEAN_VALUE_COLUMNS)
         self.run(
             "prior",
             "CREATE TEMP TABLE _mci_prior AS "
-            "SELECT n.line_no, n.campaign_id AS cid, o.load_id AS first_load, "
+            "SELECT n.line_no, n.v_campaign_id AS cid, o.load_id AS first_load, "
             f"o.line_no AS first_line, ({same}) AS same "
-            "FROM campaign_performance AS n JOIN campaign_performance AS o "
-            "ON n.campaign_id = o.campaign_id AND o.load_id <> n.load_id "
-            "WHERE n.load_id = ? "
+            "FROM _mci_clean AS n JOIN campaign_performance AS o "
+            "ON n.v_campaign_id = o.campaign_id "
             "QUALIFY row_number() OVER (PARTITION BY n.line_no ORDER BY o.load_id, o.line_no) = 1",
-            [load_id],
+            None,
         )
         self.con.execute(
             "INSERT INTO _mci_dups SELECT line_no, first_line, first_load FROM _mci_prior "
@@ -406,31 +413,75 @@ class Processor:
             "INSERT INTO _mci_conflicts SELECT line_no, cid, first_line, first_load "
             "FROM _mci_prior WHERE NOT same"
         )
-        return int(
-            self._one(
-                "prior",
-                "DELETE FROM campaign_performance WHERE load_id = ? "
-                "AND line_no IN (SELECT line_no FROM _mci_prior)",
-                [load_id],
-            )
-            or 0
-        )
+        self.con.execute("INSERT INTO _mci_excluded SELECT line_no FROM _mci_prior")
 
     # -- writing -----------------------------------------------------------------------
 
-    def _insert_clean(self, load_id: int) -> int:
-        """The clean rows, from the typed records, in file order."""
+    def _insert_clean(self, load_id: int, stats: _OutlierStats) -> int:
+        """The clean rows, from the typed records, in file order, with their outlier flags."""
         values = ", ".join(f"v_{name}" for name in _CLEAN_VALUE_COLUMNS)
         columns = ", ".join(column_names("campaign_performance"))
+        flags = ", ".join(_flag_sql(i, name) for i, name in enumerate(OUTLIER_METRICS))
+        reason = (
+            f"CASE WHEN o IS NOT NULL AND o > 0 AND {_CLEAN_GUARD} "
+            f"THEN NULLIF(concat_ws(',', {flags}), '') END"
+        )
+        params: list[Any] = [load_id, stats.channels]
+        for name in OUTLIER_METRICS:
+            params += [stats.medians[name], stats.mads[name]]
         return int(
             self._one(
                 "load",
                 f"INSERT INTO campaign_performance ({columns}) "
-                f"SELECT ?, line_no, {values}, false, NULL FROM _mci_numbered "
-                "WHERE check_idx IS NULL AND line_no NOT IN (SELECT line_no FROM _mci_excluded)",
-                [load_id],
+                f"SELECT $1, line_no, {values}, reason IS NOT NULL, reason FROM ("
+                f"  SELECT c.*, {reason} AS reason FROM ("
+                "    SELECT *, list_position($2::VARCHAR[], v_channel) AS o FROM _mci_clean"
+                "  ) AS c"
+                ")",
+                params,
             )
         )
+
+    def _outlier_stats(self) -> _OutlierStats:
+        """Each channel's median and MAD of log spend, CPC and CTR over the clean lines.
+
+        Robust z-scores of Iglewicz and Hoaglin; channels with fewer than
+        ``OUTLIER_MIN_ROWS`` usable lines get none. Exact medians, one metric at a time: a
+        median holds every value of its groups.
+        """
+        rows = self.run(
+            "outliers",
+            f"SELECT v_channel FROM _mci_clean WHERE {_CLEAN_GUARD} GROUP BY v_channel "
+            f"HAVING count(*) >= {OUTLIER_MIN_ROWS} ORDER BY v_channel",
+            None,
+        ).fetchall()
+        stats = _OutlierStats([r[0] for r in rows])
+        logs = ", ".join(f"{OUTLIER_METRICS[name]} AS {name}" for name in OUTLIER_METRICS)
+        self.run(
+            "outliers",
+            f"CREATE TEMP TABLE _mci_ologs AS SELECT o, {logs} FROM ("
+            "  SELECT list_position($1::VARCHAR[], v_channel) AS o, * FROM _mci_clean"
+            f"  WHERE {_CLEAN_GUARD}"
+            ") WHERE o IS NOT NULL",
+            [stats.channels],
+        )
+        positions = range(1, len(stats.channels) + 1)
+        for name in OUTLIER_METRICS:
+            medians = dict(
+                self.run(
+                    "outliers", f"SELECT o, median({name}) FROM _mci_ologs GROUP BY o", None
+                ).fetchall()
+            )
+            stats.medians[name] = [medians[i] for i in positions]
+            mads = dict(
+                self.run(
+                    "outliers",
+                    f"SELECT o, median(abs({name} - ($1::DOUBLE[])[o])) FROM _mci_ologs GROUP BY o",
+                    [stats.medians[name]],
+                ).fetchall()
+            )
+            stats.mads[name] = [mads[i] for i in positions]
+        return stats
 
     def _insert_quarantine(self, load_id: int) -> int:
         reasons = " ".join(f"WHEN '{kind}' THEN '{code}'" for kind, code in REJECT_REASONS.items())
@@ -458,56 +509,6 @@ class Processor:
                 "ON r.line_no = q.line_no WHERE r.load_id = ? ORDER BY q.line_no",
                 [load_id, load_id],
             )
-        )
-
-    def _flag_outliers(self, load_id: int) -> int:
-        """Flags rows far from their channel's typical spend, CPC or CTR (robust z on logs).
-
-        Exact medians, one metric at a time: a median holds every value of its groups, and
-        three at once outgrow the memory limit on big loads.
-        """
-        rows = f"FROM campaign_performance WHERE load_id = ? AND {_OUTLIER_GUARD}"
-        self.con.execute(
-            f"CREATE TEMP TABLE _mci_ostats AS SELECT channel {rows} GROUP BY channel "
-            f"HAVING count(*) >= {OUTLIER_MIN_ROWS}",
-            [load_id],
-        )
-        for name, sql in OUTLIER_METRICS.items():
-            self.con.execute(f"ALTER TABLE _mci_ostats ADD COLUMN med_{name} DOUBLE")
-            self.con.execute(f"ALTER TABLE _mci_ostats ADD COLUMN mad_{name} DOUBLE")
-            self.run(
-                "outliers",
-                f"UPDATE _mci_ostats AS s SET med_{name} = m.v FROM "
-                f"(SELECT channel, median({sql}) AS v {rows} GROUP BY channel) AS m "
-                "WHERE s.channel = m.channel",
-                [load_id],
-            )
-            self.run(
-                "outliers",
-                f"UPDATE _mci_ostats AS s SET mad_{name} = m.v FROM "
-                f"(SELECT c.channel, median(abs({sql} - o.med_{name})) AS v "
-                f"FROM campaign_performance AS c JOIN _mci_ostats AS o USING (channel) "
-                f"WHERE c.load_id = ? AND {_OUTLIER_GUARD} GROUP BY c.channel) AS m "
-                "WHERE s.channel = m.channel",
-                [load_id],
-            )
-        flags = ", ".join(
-            f"CASE WHEN s.mad_{name} > 0 AND abs(0.6745 * ({sql} - s.med_{name}) / "
-            f"s.mad_{name}) > {OUTLIER_Z} THEN '{name}' END"
-            for name, sql in OUTLIER_METRICS.items()
-        )
-        return int(
-            self._one(
-                "outliers",
-                "UPDATE campaign_performance AS t SET is_outlier = true, "
-                "outlier_reason = f.reason FROM ("
-                f"  SELECT c.line_no, concat_ws(',', {flags}) AS reason"
-                "  FROM campaign_performance AS c JOIN _mci_ostats AS s USING (channel)"
-                f"  WHERE c.load_id = ? AND {_OUTLIER_GUARD}"
-                ") AS f WHERE t.load_id = ? AND t.line_no = f.line_no AND f.reason <> ''",
-                [load_id, load_id],
-            )
-            or 0
         )
 
     def _new_categories(self, load_id: int, has_prior: bool) -> dict[str, list[str]]:
@@ -547,6 +548,28 @@ class Processor:
 
 
 _CLEAN_VALUE_COLUMNS: tuple[str, ...] = tuple(PARSERS)
+_CLEAN_GUARD = "v_spend > 0 AND v_clicks > 0 AND v_impressions > 0"
+
+
+def _flag_sql(index: int, name: str) -> str:
+    """The flag of outlier metric ``name`` for a clean line (``o``: its channel's position).
+
+    Each channel's median and MAD arrive as list parameters ``$3``, ``$4``, ... (two per
+    metric), indexed by the channel's position in ``$2``.
+    """
+    median = f"(${2 * index + 3}::DOUBLE[])[o]"
+    mad = f"(${2 * index + 4}::DOUBLE[])[o]"
+    z = f"abs(0.6745 * ({OUTLIER_METRICS[name]} - {median}) / {mad})"
+    return f"CASE WHEN {mad} > 0 AND {z} > {OUTLIER_Z} THEN '{name}' END"
+
+
+@dataclass
+class _OutlierStats:
+    """Per channel (in ``channels`` order), the median and MAD of each outlier metric."""
+
+    channels: list[str]
+    medians: dict[str, list[float]] = field(default_factory=dict)
+    mads: dict[str, list[float]] = field(default_factory=dict)
 
 
 def _numbered(source: str, shifted: bool) -> str:
@@ -573,7 +596,7 @@ _TEMP_TABLES = (
     "_mci_prior",
     "_mci_excluded",
     "_mci_q",
-    "_mci_ostats",
+    "_mci_ologs",
 )
 
 

@@ -96,13 +96,7 @@ def _duration(raw: str) -> str:
 
 
 def _duration_fast(raw: str) -> str:
-    # '30 days' exactly: the number's own form followed by ' days'.
-    col = f"r.{raw}"
-    value = f"TRY_CAST(split_part({col}, ' ', 1) AS INTEGER)"
-    return (
-        f"CASE WHEN NOT starts_with({col}, '-') AND CAST({value} AS VARCHAR) || ' days' = {col} "
-        f"THEN {value} ELSE {_duration(raw)} END"
-    )
+    return f"TRY_CAST(NULLIF(regexp_extract({_t(raw)}, '{DURATION_PATTERN}', 1), '') AS INTEGER)"
 
 
 def _text(raw: str) -> str:
