@@ -86,8 +86,9 @@ class Processor:
        as they arrived (physical numbering, from ``WITH ORDINALITY``: cheap for one
        column, but single-threaded, so the records' reading uses the other cores).
     3. Once the records are read, they get physical line numbers (rejected and blank lines
-       skipped), duplicates and conflicts are found, clean rows are inserted, faults are
-       quarantined.
+       skipped), duplicates and conflicts are found (within the file, then against earlier
+       loads), the outlier statistics are computed over the clean lines, clean rows are
+       inserted with their outlier flags, faults are quarantined.
 
     Args:
         con: a DuckDB connection with the warehouse tables, inside an open transaction.
