@@ -419,7 +419,11 @@ class Processor:
     # -- writing -----------------------------------------------------------------------
 
     def _insert_clean(self, load_id: int, stats: _OutlierStats) -> int:
-        """The clean rows, from the typed records, in file order, with their outlier flags."""
+        """The clean rows, from the typed records, with their line numbers and outlier flags.
+
+        Nothing depends on the rows' physical order (the anti-join may reorder them): each
+        carries its line number.
+        """
         values = ", ".join(f"v_{name}" for name in _CLEAN_VALUE_COLUMNS)
         columns = ", ".join(column_names("campaign_performance"))
         flags = ", ".join(_flag_sql(i, name) for i, name in enumerate(OUTLIER_METRICS))
