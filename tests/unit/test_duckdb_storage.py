@@ -1,0 +1,63 @@
+"""How a writable DuckDB warehouse is opened: its row group size and its second connections."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from mci.warehouse.connection import DUCKDB_ROW_GROUP_ROWS, connect, duckdb_cursor
+
+ROWS = 150_000
+
+
+def _row_groups(con: duckdb.DuckDBPyConnection, table: str) -> list[int]:
+    """Rows per row group of ``table`` (from its first column's segments)."""
+    rows = con.execute(
+        "SELECT row_group_id, max(count) FROM pragma_storage_info(?) "
+        "WHERE column_id = 0 AND segment_type <> 'VALIDITY' GROUP BY 1 ORDER BY 1",
+        [table],
+    ).fetchall()
+    return [count for _, count in rows]
+
+
+def test_a_writing_connection_appends_row_groups_of_the_configured_size(tmp_path: Path) -> None:
+    path = tmp_path / "w.duckdb"
+    with connect(f"duckdb:///{path}") as wh:
+        wh.execute_native(f"CREATE TABLE t AS SELECT range AS i FROM range({ROWS})")
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        groups = _row_groups(con, "t")
+    finally:
+        con.close()
+    assert sum(groups) == ROWS
+    assert max(groups) == DUCKDB_ROW_GROUP_ROWS < 122_880  # DuckDB's own default
+    assert len(groups) == -(-ROWS // DUCKDB_ROW_GROUP_ROWS)
+
+
+def test_a_file_written_with_default_row_groups_opens_and_grows(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(f"CREATE TABLE t AS SELECT range AS i FROM range({ROWS})")
+    con.close()
+    with connect(f"duckdb:///{path}") as wh:
+        wh.execute_native(f"INSERT INTO t SELECT range + {ROWS} FROM range({ROWS})")
+        assert wh.scalar("SELECT count(DISTINCT i) FROM t") == 2 * ROWS
+
+
+def test_a_second_connection_sees_the_warehouse_tables(tmp_path: Path) -> None:
+    with connect(f"duckdb:///{tmp_path / 'w.duckdb'}") as wh:
+        wh.execute_native("CREATE TABLE t AS SELECT 42 AS answer")
+        cursor = duckdb_cursor(wh.raw)
+        try:
+            assert cursor.execute("SELECT answer FROM t").fetchall() == [(42,)]
+        finally:
+            cursor.close()
+        # Why the helper exists: a bare cursor() starts in the in-memory catalog.
+        bare = wh.raw.cursor()
+        try:
+            with pytest.raises(duckdb.CatalogException):
+                bare.execute("SELECT answer FROM t")
+        finally:
+            bare.close()
