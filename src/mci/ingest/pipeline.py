@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -192,6 +193,55 @@ def _result(
     )
 
 
+class _Hashing:
+    """Hashes files, in order, on a thread of its own (hashlib releases the GIL).
+
+    Args:
+        paths: the files.
+    """
+
+    def __init__(self, paths: Sequence[Path]) -> None:
+        self._paths = list(paths)
+        self._done = [threading.Event() for _ in self._paths]
+        self._scans: list[FileScan | BaseException | None] = [None] * len(self._paths)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mci-sha256", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        for i, path in enumerate(self._paths):
+            if self._stop.is_set():
+                return
+            try:
+                self._scans[i] = scan_file(path)
+            except BaseException as exc:  # handed to the thread that asks for it
+                self._scans[i] = exc
+            self._done[i].set()
+
+    def result(self, index: int) -> FileScan:
+        """The ``index``-th file's scan, once hashed; re-raises what hashing it raised."""
+        self._done[index].wait()
+        scan = self._scans[index]
+        if isinstance(scan, BaseException):
+            raise scan
+        if scan is None:
+            raise RuntimeError(f"{self._paths[index]} was never hashed")
+        return scan
+
+    def stop(self) -> None:
+        """Hashes no file after the current one, and waits for that one."""
+        self._stop.set()
+        self._thread.join()
+
+
+def _scanned(layout: SourceLayout, hashing: tuple[_Hashing, int], progress: Any) -> FileScan:
+    """Waits for the file's hashing to end; its bytes count on the progress bar then."""
+    hasher, index = hashing
+    scan = hasher.result(index)
+    progress.advance_bytes(layout.path.stat().st_size)
+    return scan
+
+
 @contextlib.contextmanager
 def _as_csv(layout: SourceLayout, scan: FileScan) -> Iterator[tuple[SourceLayout, FileScan]]:
     """The layout itself for CSV; for Parquet, the same rows written to a temporary CSV.
@@ -236,6 +286,7 @@ def _literal(text: str) -> str:
 def _load_into_duckdb(
     wh: Warehouse,
     layout: SourceLayout,
+    hashing: tuple[_Hashing, int],
     replace: bool,
     progress: Any,
     started: dt.datetime,
@@ -251,7 +302,7 @@ def _load_into_duckdb(
     try:
         if layout.format == "csv":
             processor.read(layout)
-        scan = scan_file(layout.path, progress.advance_bytes)
+        scan = _scanned(layout, hashing, progress)
         sha256 = scan.sha256
         previous = _previous_load(wh, sha256)
         if previous is not None and not replace:
@@ -274,6 +325,7 @@ def _load_into_duckdb(
 def _load_elsewhere(
     wh: Warehouse,
     layout: SourceLayout,
+    hashing: tuple[_Hashing, int],
     replace: bool,
     progress: Any,
     started: dt.datetime,
@@ -281,7 +333,7 @@ def _load_elsewhere(
     """SQLite and PostgreSQL: process in a scratch DuckDB, then publish in one transaction."""
     import duckdb
 
-    scan = scan_file(layout.path, progress.advance_bytes)
+    scan = _scanned(layout, hashing, progress)
     sha256 = scan.sha256
     previous = _previous_load(wh, sha256)
     if previous is not None and not replace:
@@ -426,13 +478,17 @@ def ingest(
     with contextlib.ExitStack() as stack:
         if hasattr(reporter, "__enter__"):
             stack.enter_context(reporter)
+        # The files are hashed in file order on a thread of their own, starting now: the
+        # first one's hashing overlaps opening the warehouse (importing DuckDB holds one core).
+        hasher = _Hashing([layout.path for layout in layouts])
+        stack.callback(hasher.stop)
         wh = stack.enter_context(connect(db))
         ensure_schema(wh)
-        for layout in layouts:
+        for index, layout in enumerate(layouts):
             reporter.start_file(layout.path.name, layout.path.stat().st_size)
             started = _now()
             load = _load_into_duckdb if wh.engine == "duckdb" else _load_elsewhere
-            results.append(load(wh, layout, replace, reporter, started))
+            results.append(load(wh, layout, (hasher, index), replace, reporter, started))
             reporter.finish_file()
         apply_views(wh)
     return results
