@@ -7,7 +7,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from mci.warehouse.connection import DUCKDB_ROW_GROUP_ROWS, connect, duckdb_cursor
+from mci.warehouse.connection import (
+    DUCKDB_ROW_GROUP_ROWS,
+    connect,
+    duckdb_cursor,
+    duckdb_dbapi,
+)
 
 ROWS = 150_000
 
@@ -61,3 +66,13 @@ def test_a_second_connection_sees_the_warehouse_tables(tmp_path: Path) -> None:
                 bare.execute("SELECT answer FROM t")
         finally:
             bare.close()
+
+
+def test_once_the_duckdb_package_is_loaded_it_is_the_dbapi_used() -> None:
+    # This process imported ``duckdb`` above; a fresh CLI process takes the compiled core
+    # (tests/integration/test_cli.py). Either way a connection is the same class.
+    assert duckdb_dbapi() is duckdb
+    import _duckdb
+
+    assert _duckdb.connect is duckdb.connect
+    assert type(_duckdb.connect()) is duckdb.DuckDBPyConnection

@@ -32,7 +32,7 @@ from mci.ingest.process import LoadCounts, Processor, new_categories_json
 from mci.ingest.progress import NoProgress, default_progress, tracked_runner
 from mci.ingest.source import FileScan, SourceLayout, read_layout, scan_file
 from mci.semantic.views import apply_views
-from mci.warehouse.connection import Warehouse, connect
+from mci.warehouse.connection import Warehouse, connect, duckdb_dbapi
 from mci.warehouse.dialects import DIALECTS
 from mci.warehouse.schema import LOAD_TABLES, column_names, ensure_schema
 
@@ -252,8 +252,6 @@ def _as_csv(layout: SourceLayout, scan: FileScan) -> Iterator[tuple[SourceLayout
     if layout.format == "csv":
         yield layout, scan
         return
-    import duckdb
-
     folder = Path(tempfile.mkdtemp(prefix="mci-parquet-"))
     try:
         target = folder / "rows.csv"
@@ -261,7 +259,7 @@ def _as_csv(layout: SourceLayout, scan: FileScan) -> Iterator[tuple[SourceLayout
             f"coalesce(CAST({_quote(name)} AS VARCHAR), '') AS {_quote(name)}"
             for name in layout.header
         )
-        con = duckdb.connect()
+        con = duckdb_dbapi().connect()
         try:
             con.execute(
                 f"COPY (SELECT {columns} FROM read_parquet(?)) TO '{_literal(str(target))}' "  # noqa: S608
@@ -331,8 +329,6 @@ def _load_elsewhere(
     started: dt.datetime,
 ) -> LoadResult:
     """SQLite and PostgreSQL: process in a scratch DuckDB, then publish in one transaction."""
-    import duckdb
-
     scan = _scanned(layout, hashing, progress)
     sha256 = scan.sha256
     previous = _previous_load(wh, sha256)
@@ -340,7 +336,7 @@ def _load_elsewhere(
         return _unchanged(layout, sha256, previous)
     scratch_dir = Path(tempfile.mkdtemp(prefix="mci-ingest-"))
     try:
-        con = duckdb.connect(str(scratch_dir / "scratch.duckdb"))
+        con = duckdb_dbapi().connect(str(scratch_dir / "scratch.duckdb"))
         try:
             _configure_duckdb(con)
             ensure_schema(Warehouse(DIALECTS["duckdb"], wh.url, con, read_only=False))

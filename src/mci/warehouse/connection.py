@@ -153,9 +153,39 @@ DUCKDB_ROW_GROUP_ROWS = 61_440
 DUCKDB_CATALOG = "warehouse"
 
 
-def _open_duckdb(path: Path, read_only: bool) -> Any:
+def duckdb_dbapi() -> Any:
+    """DuckDB's DB-API module (``connect``, connections, errors), loaded as cheaply as it can be.
+
+    Since 1.4 the ``duckdb`` package is a compiled core, ``_duckdb``, which holds the whole
+    DB-API (connections, ``execute``, ``fetchall``, ``cursor``, ``interrupt``, the error
+    classes), plus a pure-Python layer for the relational and expression APIs. Importing the
+    package loads that layer and reads its own version from the installed metadata: about
+    0.07 s more than the core alone, and about 0.02 s more to tear down at exit, in a 200,000-row
+    ingest process of about 0.8 s. mci uses only the DB-API, so it takes the core when it is
+    there and has ``connect``; otherwise, or once something has imported the package anyway, it
+    takes the package. Both give the same connection class.
+
+    Example:
+        >>> duckdb_dbapi().connect().execute("SELECT 42").fetchall()
+        [(42,)]
+    """
+    import sys
+
+    if "duckdb" not in sys.modules:
+        try:
+            import _duckdb
+        except ImportError:
+            pass
+        else:
+            if callable(getattr(_duckdb, "connect", None)):
+                return _duckdb
     import duckdb
 
+    return duckdb
+
+
+def _open_duckdb(path: Path, read_only: bool) -> Any:
+    duckdb = duckdb_dbapi()
     if read_only:
         return duckdb.connect(str(path), read_only=True)
     path.parent.mkdir(parents=True, exist_ok=True)
