@@ -63,6 +63,55 @@ def test_dirty_export_quarantines_exactly_the_planted_lines(db_url, dirty_export
     assert result.new_categories == {"channel": sorted(truth["new_categories"]["channel"])}
 
 
+def test_new_category_values_are_reported_per_column_in_order_once(db_url, sample, tmp_path):
+    lines = sample.read_text(encoding="utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    company, location = header.index("Company"), header.index("Location")
+
+    def with_values(row: str, new_company: str, new_location: str) -> str:
+        fields = next(csv.reader([row]))
+        fields[company], fields[location] = new_company, new_location
+        out = io.StringIO()
+        csv.writer(out, lineterminator="").writerow(fields)
+        return out.getvalue()
+
+    first = tmp_path / "first.csv"
+    first.write_text(
+        "\n".join(
+            [
+                lines[0],
+                with_values(lines[1], "Zeta Labs", "Zürich"),
+                with_values(lines[2], "Ärzte Digital", "Chicago"),
+                with_values(lines[3], "Zeta Labs", "Århus"),
+                *lines[4:],
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    [result] = load([first], db_url)
+    assert result.new_categories == {
+        "company": sorted(["Zeta Labs", "Ärzte Digital"]),
+        "location": sorted(["Zürich", "Århus"]),
+    }
+    second = tmp_path / "second.csv"
+    second.write_text(
+        "\n".join(
+            [
+                lines[0],
+                with_values(
+                    lines[5].replace(lines[5].split(",")[0], "9001", 1), "Zeta Labs", "Oslo"
+                ),
+            ]
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    [again] = load([second], db_url)
+    assert again.rows_loaded == 1
+    assert again.new_categories == {"location": ["Oslo"]}  # Zeta Labs was seen by load 1
+
+
 def test_quarantine_keeps_the_raw_line_and_a_reason_naming_the_column(db_url, dirty_export):
     path, _ = dirty_export
     load([path], db_url)
