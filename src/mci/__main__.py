@@ -1,5 +1,5 @@
 """``python -m mci``: the same as the ``mci`` command."""
 
-from mci.cli import app
+from mci.cli import main
 
-app()
+main()

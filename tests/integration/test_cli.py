@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -146,8 +147,6 @@ def test_quality_json_counts_per_reason(loaded):
 
 
 def test_db_url_comes_from_the_environment(tmp_path, sample):
-    import os
-
     env = {**os.environ, "MCI_DB_URL": f"sqlite:///{tmp_path / 'env.sqlite'}"}
     result = mci("ingest", str(sample), env=env)
     assert result.returncode == 0, result.stderr
@@ -156,8 +155,8 @@ def test_db_url_comes_from_the_environment(tmp_path, sample):
 
 def test_help_does_not_import_heavy_libraries():
     probe = (
-        "import sys, runpy; sys.argv = ['mci', '--help']\n"
-        "try:\n    runpy.run_module('mci', run_name='__main__')\n"
+        "import sys; from mci.cli import app; sys.argv = ['mci', '--help']\n"
+        "try:\n    app()\n"
         "except SystemExit:\n    pass\n"
         "heavy = sorted(m for m in ('duckdb', 'pandas', 'pyarrow', 'numpy', 'psycopg')"
         " if m in sys.modules)\n"
@@ -173,9 +172,9 @@ def test_ingest_on_duckdb_loads_only_duckdb_compiled_core(tmp_path, dirty_export
     path, truth = dirty_export
     db = tmp_path / "w.duckdb"
     probe = (
-        "import sys, runpy\n"
+        "import sys; from mci.cli import app\n"
         f"sys.argv = ['mci', 'ingest', {str(path)!r}, '--db', {f'duckdb:///{db}'!r}, '--json']\n"
-        "try:\n    runpy.run_module('mci', run_name='__main__')\n"
+        "try:\n    app()\n"
         "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
         "loaded = sorted(m for m in ('duckdb', '_duckdb') if m in sys.modules)\n"
         "print('MODULES=' + ','.join(loaded))\n"
@@ -187,6 +186,26 @@ def test_ingest_on_duckdb_loads_only_duckdb_compiled_core(tmp_path, dirty_export
     summary = json.loads(lines[-2])
     assert summary["rows_loaded"] == truth["expected"]["rows_loaded"]
     assert summary["rows_quarantined"] == truth["expected"]["rows_quarantined"]
+
+
+def test_output_is_delivered_whole_before_the_process_ends(loaded, tmp_path):
+    """``main`` ends the process without interpreter teardown: buffered output must get out."""
+    url, _, _ = loaded
+    sql = "SELECT range AS n, 'x' || range AS label FROM range(50000)"
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    piped = mci("query", sql, "--db", url, "--format", "csv", env=buffered)
+    assert piped.returncode == 0, piped.stderr
+    rows = piped.stdout.splitlines()
+    assert len(rows) == 50_001 and rows[-1] == "49999,x49999"
+    target = tmp_path / "out.csv"
+    with target.open("w") as out:
+        code = subprocess.run(
+            [sys.executable, "-m", "mci", "query", sql, "--db", url, "--format", "csv"],
+            stdout=out,
+            env=buffered,
+        ).returncode
+    assert code == 0
+    assert target.read_text().splitlines() == rows
 
 
 def test_generate_is_deterministic_and_validates(tmp_path):
