@@ -514,8 +514,9 @@ def test_fractional_whole_numbers_are_rejected(
 # --- fast paths ------------------------------------------------------------------------------
 
 # Characters that decide how the rules read a value: digits, signs, separators, currency,
-# letters of 'days' and of 'NaN' / 'inf' / 'e', ASCII and Unicode spaces, a tab, a quote.
-_EDGE_ALPHABET = "0123456789-+$,. daysDAYSnNiIfeEx:/'\t\u00a0\u3000é"
+# letters of 'days' and of 'NaN' / 'inf' / 'e', ASCII and Unicode spaces, a tab, a quote, and
+# LIKE's wildcards (the text fast path tests its ends with LIKE).
+_EDGE_ALPHABET = "0123456789-+$,. daysDAYSnNiIfeEx:/'\t\u00a0\u3000é%_"
 _EDGE_VALUES = [
     "$16,174.00", " $16,174.00", "$16,174.00 ", "16174", "16,174", "-$1,200.00", "$-1,200.00",
     "$ 16,174", "\u00a0$5", "$5\u00a0", "1,2,3", "$1,23", "00012", "-0", "+5", "1e3", "0x10",
@@ -524,6 +525,7 @@ _EDGE_VALUES = [
     "3 s days", "2021-01-01", "2021-1-1", "21-01-01", " 2021-01-01", "2021-02-30",
     "9999-12-31", "0001-01-01", "2021-01-01x", "", " ", "\u3000", "é", "é ",
     "9223372036854775807", "9223372036854775808", "2147483647", "2147483648",
+    "% x", "x %", "_ ", " _", "%",
 ]  # fmt: skip
 
 
