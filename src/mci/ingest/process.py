@@ -452,10 +452,17 @@ class Processor:
         """Each channel's median and MAD of log spend, CPC and CTR over the clean lines.
 
         Robust z-scores of Iglewicz and Hoaglin; channels with fewer than
-        ``OUTLIER_MIN_ROWS`` usable lines get none. Exact medians, all in one query: the logs
-        are computed once (a materialised CTE), the medians per channel, then the median
-        absolute deviation from them.
+        ``OUTLIER_MIN_ROWS`` usable lines get none. Exact medians either way: in one query
+        when the records fit in memory (fewest scans), else one metric at a time (a median
+        holds every value of its groups in memory, and the logs are a temporary table that
+        can spill).
         """
+        if self._scratch_dir is None:
+            return self._outlier_stats_in_one_query()
+        return self._outlier_stats_per_metric()
+
+    def _outlier_stats_in_one_query(self) -> _OutlierStats:
+        """The logs once (a materialised CTE), medians per channel, then the MADs from them."""
         names = list(OUTLIER_METRICS)
         logs = ", ".join(f"{OUTLIER_METRICS[name]} AS {name}" for name in names)
         medians = ", ".join(f"median({name}) AS {name}" for name in names)
@@ -474,6 +481,42 @@ class Processor:
         for i, name in enumerate(names):
             stats.medians[name] = [row[1 + 2 * i] for row in rows]
             stats.mads[name] = [row[2 + 2 * i] for row in rows]
+        return stats
+
+    def _outlier_stats_per_metric(self) -> _OutlierStats:
+        """The logs in a temporary table (by channel position), then two queries per metric."""
+        rows = self.run(
+            "outliers",
+            f"SELECT v_channel FROM _mci_clean WHERE {_CLEAN_GUARD} GROUP BY v_channel "
+            f"HAVING count(*) >= {OUTLIER_MIN_ROWS} ORDER BY v_channel",
+            None,
+        ).fetchall()
+        stats = _OutlierStats([r[0] for r in rows])
+        logs = ", ".join(f"{OUTLIER_METRICS[name]} AS {name}" for name in OUTLIER_METRICS)
+        self.run(
+            "outliers",
+            f"CREATE TEMP TABLE _mci_ologs AS SELECT o, {logs} FROM ("
+            "  SELECT list_position($1::VARCHAR[], v_channel) AS o, * FROM _mci_clean"
+            f"  WHERE {_CLEAN_GUARD}"
+            ") WHERE o IS NOT NULL",
+            [stats.channels],
+        )
+        positions = range(1, len(stats.channels) + 1)
+        for name in OUTLIER_METRICS:
+            medians = dict(
+                self.run(
+                    "outliers", f"SELECT o, median({name}) FROM _mci_ologs GROUP BY o", None
+                ).fetchall()
+            )
+            stats.medians[name] = [medians[i] for i in positions]
+            mads = dict(
+                self.run(
+                    "outliers",
+                    f"SELECT o, median(abs({name} - ($1::DOUBLE[])[o])) FROM _mci_ologs GROUP BY o",
+                    [stats.medians[name]],
+                ).fetchall()
+            )
+            stats.mads[name] = [mads[i] for i in positions]
         return stats
 
     def _insert_quarantine(self, load_id: int) -> int:
@@ -594,6 +637,7 @@ _TEMP_TABLES = (
     "_mci_prior",
     "_mci_excluded",
     "_mci_q",
+    "_mci_ologs",
 )
 
 
