@@ -112,6 +112,27 @@ def test_new_category_values_are_reported_per_column_in_order_once(db_url, sampl
     assert again.new_categories == {"location": ["Oslo"]}  # Zeta Labs was seen by load 1
 
 
+@pytest.mark.parametrize("span", [10, 2**40], ids=["narrow-ids", "ids-wider-than-the-bitmap"])
+@pytest.mark.parametrize("repeats", [False, True], ids=["unique", "repeated"])
+def test_repeated_campaign_ids_are_found_whatever_their_span(tmp_path, sample, span, repeats):
+    # Repeated ids are found with a bitmap over a narrow span of ids, by grouping otherwise.
+    header, *rows = sample.read_text(encoding="utf-8-sig").splitlines()
+    rows = [f"{i * span + 1},{row.split(',', 1)[1]}" for i, row in enumerate(rows)]
+    if repeats:
+        first_id, rest = rows[0].split(",", 1)
+        rows.append(rows[3])  # an exact copy of line 4
+        rows.append(f"{first_id},{rest.replace('2021-01-01', '2021-01-02')}")  # line 1's id
+    path = tmp_path / "ids.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    [result] = load([path], url)
+    assert (result.rows_duplicate, result.rows_quarantined) == ((1, 1) if repeats else (0, 0))
+    assert result.rows_loaded == len(rows) - (2 if repeats else 0)
+    if repeats:
+        [(reason, line)] = [(r[2], r[1]) for r in snapshot(url, ("quarantine",))["quarantine"]]
+        assert (reason, line) == ("conflicting_duplicate", len(rows))
+
+
 def test_quarantine_keeps_the_raw_line_and_a_reason_naming_the_column(db_url, dirty_export):
     path, _ = dirty_export
     load([path], db_url)

@@ -45,6 +45,9 @@ OUTLIER_METRICS: dict[str, str] = {
 }
 # Fewer rows than this in a channel and a median and MAD say nothing: no flags there.
 OUTLIER_MIN_ROWS = 20
+# The widest span of campaign ids checked for repeats with a bitmap (16 MiB); wider spans are
+# grouped by id.
+ID_BITMAP_MAX_BITS = 1 << 27
 
 Runner = Callable[[str, str, list[Any] | None], Any]
 
@@ -349,12 +352,17 @@ class Processor:
         Exact duplicates are lines identical to an earlier line; they are only possible
         between lines sharing a campaign id (or both lacking one), so only those are compared.
         """
-        self.run(
-            "classify",
-            "CREATE TEMP TABLE _mci_cand AS "
+        repeated = (
             "SELECT line_no, cid, check_idx FROM _mci_keys WHERE cid IN ("
             "  SELECT cid FROM _mci_keys WHERE cid IS NOT NULL GROUP BY cid HAVING count(*) > 1) "
-            "UNION ALL SELECT line_no, NULL, check_idx FROM _mci_keys WHERE cid IS NULL "
+            "UNION ALL "
+            if self._ids_may_repeat()
+            else ""
+        )
+        self.run(
+            "classify",
+            f"CREATE TEMP TABLE _mci_cand AS {repeated}"
+            "SELECT line_no, NULL::BIGINT AS cid, check_idx FROM _mci_keys WHERE cid IS NULL "
             f"UNION ALL SELECT line_no, NULL, -1 FROM {_REJECTED}",
             None,
         )
@@ -390,6 +398,28 @@ class Processor:
             "CREATE TEMP VIEW _mci_clean AS SELECT * FROM _mci_numbered WHERE check_idx IS NULL "
             "AND line_no NOT IN (SELECT line_no FROM _mci_excluded)"
         )
+
+    def _ids_may_repeat(self) -> bool:
+        """Whether some campaign id appears on more than one record of the file.
+
+        Exact, and cheaper than grouping by id when the ids span a range of at most
+        ``ID_BITMAP_MAX_BITS``: one bit per possible id, set by every record; the ids are all
+        different exactly when as many bits are set as there are ids. A wider range answers
+        ``True`` and the caller groups by id.
+        """
+        low, high, ids = self.con.execute(
+            f"SELECT min(v_campaign_id), max(v_campaign_id), count(v_campaign_id) "
+            f"FROM {self.records}"
+        ).fetchall()[0]
+        if ids < 2:
+            return False
+        if high - low >= ID_BITMAP_MAX_BITS:
+            return True
+        distinct = self.con.execute(
+            f"SELECT bit_count(bitstring_agg(v_campaign_id, ?, ?)) FROM {self.records}",
+            [low, high],
+        ).fetchall()[0][0]
+        return int(distinct) < ids
 
     def _check_prior_loads(self) -> None:
         """Excludes clean lines whose campaign id an earlier load already holds.
