@@ -1,10 +1,10 @@
 """The ``mci`` command line: each command calls one function of the package.
 
 Heavy libraries (DuckDB, pandas, pyarrow) are imported inside the commands, so that
-``mci --help`` answers at once.
+``mci --help`` answers at once. Annotations here are evaluated when the module loads (no
+``from __future__ import annotations``): Typer reads every command's annotations on each
+run, and evaluating them from strings cost 0.006 s a command.
 """
-
-from __future__ import annotations
 
 import datetime as dt
 import json
