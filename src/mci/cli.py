@@ -6,9 +6,17 @@ Heavy libraries (DuckDB, pandas, pyarrow) are imported inside the commands, so t
 run, and evaluating them from strings cost 0.006 s a command.
 """
 
+import sys
+
+# Commands that write a DuckDB warehouse start DuckDB now, on a thread, so that its start-up
+# overlaps loading Typer and parsing the command line (mci.warehouse.warmup).
+if sys.argv[1:2] in (["ingest"], ["demo"]):
+    from mci.warehouse import warmup
+
+    warmup.start()
+
 import datetime as dt
 import json
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any

@@ -7,6 +7,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from mci.warehouse import warmup
 from mci.warehouse.connection import (
     DUCKDB_ROW_GROUP_ROWS,
     connect,
@@ -27,9 +28,15 @@ def _row_groups(con: duckdb.DuckDBPyConnection, table: str) -> list[int]:
     return [count for _, count in rows]
 
 
-def test_a_writing_connection_appends_row_groups_of_the_configured_size(tmp_path: Path) -> None:
+@pytest.mark.parametrize("warmed", [False, True], ids=["fresh-instance", "warmed-up-instance"])
+def test_a_writing_connection_appends_row_groups_of_the_configured_size(
+    tmp_path: Path, warmed: bool
+) -> None:
     path = tmp_path / "w.duckdb"
+    if warmed:  # as `mci ingest` does: DuckDB started on a thread while the CLI loads
+        warmup.start()
     with connect(f"duckdb:///{path}") as wh:
+        assert warmup.take() is None  # a started instance is the one this connection took
         wh.execute_native(f"CREATE TABLE t AS SELECT range AS i FROM range({ROWS})")
     con = duckdb.connect(str(path), read_only=True)
     try:

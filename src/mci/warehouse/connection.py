@@ -190,9 +190,12 @@ def _open_duckdb(path: Path, read_only: bool) -> Any:
         return duckdb.connect(str(path), read_only=True)
     path.parent.mkdir(parents=True, exist_ok=True)
     # The row group size is an option of ATTACH, not of connect(): the file is attached to
-    # an in-memory instance and made the default catalog. A cursor() of this connection
+    # an in-memory instance (one started ahead by the command, if any: see
+    # ``mci.warehouse.warmup``) and made the default catalog. A cursor() of this connection
     # starts in the in-memory catalog: see ``duckdb_cursor``.
-    raw = duckdb.connect()
+    from mci.warehouse import warmup
+
+    raw = warmup.take() or duckdb.connect()
     literal = str(path).replace("'", "''")
     raw.execute(f"ATTACH '{literal}' AS {DUCKDB_CATALOG} (ROW_GROUP_SIZE {DUCKDB_ROW_GROUP_ROWS})")
     raw.execute(f"USE {DUCKDB_CATALOG}")
