@@ -160,10 +160,10 @@ def duckdb_dbapi() -> Any:
     DB-API (connections, ``execute``, ``fetchall``, ``cursor``, ``interrupt``, the error
     classes), plus a pure-Python layer for the relational and expression APIs. Importing the
     package loads that layer and reads its own version from the installed metadata: about
-    0.07 s more than the core alone, and about 0.02 s more to tear down at exit, in a 200,000-row
-    ingest process of about 0.8 s. mci uses only the DB-API, so it takes the core when it is
-    there and has ``connect``; otherwise, or once something has imported the package anyway, it
-    takes the package. Both give the same connection class.
+    0.07 s more than the core alone, and about 0.01 s more to tear down at exit, in a
+    200,000-row ingest process that now takes under 0.7 s. mci uses only the DB-API, so it
+    takes the core when it is there and has ``connect``; otherwise, or once something has
+    imported the package anyway, it takes the package. Both give the same connection class.
 
     Example:
         >>> duckdb_dbapi().connect().execute("SELECT 42").fetchall()
@@ -195,7 +195,9 @@ def _open_duckdb(path: Path, read_only: bool) -> Any:
     # starts in the in-memory catalog: see ``duckdb_cursor``.
     from mci.warehouse import warmup
 
-    raw = warmup.take() or duckdb.connect()
+    raw = warmup.take()
+    if raw is None:
+        raw = duckdb.connect()
     literal = str(path).replace("'", "''")
     raw.execute(f"ATTACH '{literal}' AS {DUCKDB_CATALOG} (ROW_GROUP_SIZE {DUCKDB_ROW_GROUP_ROWS})")
     raw.execute(f"USE {DUCKDB_CATALOG}")
