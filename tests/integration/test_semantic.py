@@ -182,7 +182,10 @@ def expected_view(name: str, rows: pd.DataFrame) -> pd.DataFrame:
         rows.assign(month_id=rows["date"].dt.strftime("%Y-%m")), ["channel", "month_id"]
     )
     out = out.sort_values(["channel", "month_id"])
-    previous = out.groupby("channel")["roi_mean"].shift(1)
+    month = pd.PeriodIndex(out["month_id"], freq="M")
+    index = pd.Series(month.year * 12 + month.month, index=out.index)
+    adjacent = index - index.groupby(out["channel"]).shift(1) == 1
+    previous = out.groupby("channel")["roi_mean"].shift(1).where(adjacent)
     out["roi_mom"] = _safe_div(out["roi_mean"] - previous, previous.abs())
     return out
 
@@ -281,7 +284,8 @@ def zero_day(db_url: str, tmp_path: Path) -> str:
 
     Website and YouTube only have zero rows in January (with ROI 0); YouTube has a normal row
     in February, so its month-on-month change has a zero base. Instagram's January ROI is
-    negative (month-on-month and previous-period changes are relative to its magnitude).
+    negative (month-on-month and previous-period changes are relative to its magnitude); it
+    has no March, so its April month-on-month change is NULL.
     """
     lines = [
         HEADER,
@@ -296,6 +300,8 @@ def zero_day(db_url: str, tmp_path: Path) -> str:
         csv_line(9, "Instagram", "2021-01-20", "$300.00", 30, 900, roi="-2.00"),
         csv_line(10, "Instagram", "2021-02-10", "$400.00", 20, 800, roi="1.00"),
         csv_line(11, "Email", "2021-02-28", "$640.00", 32, 1700, roi="2.00"),
+        # Instagram skips March: April's month-on-month change has no previous month.
+        csv_line(12, "Instagram", "2021-04-02", "$350.00", 25, 850, roi="1.50"),
     ]
     path = tmp_path / "zero.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -421,6 +427,7 @@ def test_zero_denominators_are_null_in_views(zero_day):
     assert np.isnan(stability.loc[("YouTube", "2021-02"), "roi_mom"])  # previous mean is 0
     assert not np.isnan(stability.loc[("Email", "2021-02"), "roi_mom"])
     assert stability.loc[("Instagram", "2021-02"), "roi_mom"] > 0  # from -2 up to 1
+    assert np.isnan(stability.loc[("Instagram", "2021-04"), "roi_mom"])  # March has no data
 
     for name in VIEWS:  # and everything else still matches pandas
         assert_same(

@@ -1,36 +1,35 @@
 """Diagnostics over semantic-layer results that tell signal from noise.
 
+The channel diagnostics are one function with one result: :func:`channel_findings` (or
+:func:`diagnose` over frames already queried) returns a :class:`ChannelFindings` that the
+report and the dashboard both render.
+
 Example:
     >>> from mci.analytics import LABELS
     >>> LABELS[0]
     'High Scale • High ROI'
 """
 
-from mci.analytics._stats import bootstrap_ratio_ci, holm, permutation_test, welch_anova
-from mci.analytics.budget import BudgetAdvice, reallocation
-from mci.analytics.quadrant import LABELS, label, load_quadrants, quadrants
-from mci.analytics.stability import (
-    StabilityReport,
-    consistency_ranking,
-    load_stability,
-    roi_stability,
-    smooth,
+from mci.analytics.budget import BudgetAdvice
+from mci.analytics.channels import (
+    ChannelFindings,
+    Evidence,
+    channel_findings,
+    diagnose,
+    load_cells,
 )
+from mci.analytics.quadrant import LABELS, label
+from mci.analytics.stability import consistency_ranking, smooth
 
 __all__ = [
     "LABELS",
     "BudgetAdvice",
-    "StabilityReport",
-    "bootstrap_ratio_ci",
+    "ChannelFindings",
+    "Evidence",
+    "channel_findings",
     "consistency_ranking",
-    "holm",
+    "diagnose",
     "label",
-    "load_quadrants",
-    "load_stability",
-    "permutation_test",
-    "quadrants",
-    "reallocation",
-    "roi_stability",
+    "load_cells",
     "smooth",
-    "welch_anova",
 ]

@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from mci.dashboard.filters import Filters
 
 TTL = 300
-N_BOOT = 500
 
 
 def db_url() -> str:
@@ -207,64 +206,20 @@ def row_count(db: str, filters: Filters) -> int:
 
 
 @st.cache_data(ttl=TTL, show_spinner=False)
-def _channels(db: str, version_key: tuple[Any, ...], key: tuple, dimension: str) -> dict[str, Any]:
-    from mci.analytics import quadrants, reallocation, roi_stability
-    from mci.analytics.quadrant import DAILY_METRICS, ENTITY_METRICS
-    from mci.analytics.stability import DAILY_METRICS as STAB_DAILY
-    from mci.analytics.stability import MONTHLY_METRICS
+def _channels(db: str, version_key: tuple[Any, ...], key: tuple) -> dict[str, Any]:
+    from mci.analytics import channel_findings
 
     selection, start, end = key
     where = {dim: list(values) for dim, values in selection}
-
-    def q(names: tuple[str, ...], by: list[str], grain: str | None = None) -> pd.DataFrame:
-        return query(
-            list(names), by=by, grain=grain, where=where, start=start, end=end, db=_warehouse(db)
-        )
-
-    by_entity = q(ENTITY_METRICS, [dimension])
-    daily = q(DAILY_METRICS, [dimension], "day")
-    out: dict[str, Any] = {"by_entity": by_entity}
-    if len(by_entity) < 2:
-        return out
-    table = quadrants(by_entity, daily, dimension=dimension, n_boot=N_BOOT)
-    out["quadrants"] = table
-    out["spend_threshold"] = float(table.attrs.get("spend_threshold", by_entity["spend"].median()))
-    out["roi_threshold"] = float(table.attrs.get("roi_threshold", by_entity["roi"].median()))
-    monthly = q(MONTHLY_METRICS, [dimension], "month")
-    stab_daily = daily if STAB_DAILY == DAILY_METRICS else q(STAB_DAILY, [dimension], "day")
-    try:
-        report = roi_stability(
-            monthly, stab_daily, dimension=dimension, n_boot=N_BOOT, n_perm=N_BOOT
-        )
-        out["stability"] = report.table
-        out["ranking"] = report.ranking
-        out["stability_summary"] = {
-            "roi_p_value": report.roi_p_value,
-            "roi_differs": report.roi_differs,
-            "cv_p_value": report.cv_p_value,
-            "cv_differs": report.cv_differs,
-            "best_roi": report.best_roi,
-            "worst_roi": report.worst_roi,
-            "most_volatile": report.most_volatile,
-        }
-    except ValueError as exc:  # too few months or entities for the tests
-        out["stability_error"] = str(exc)
-    advice = reallocation(by_entity, daily, dimension=dimension, n_boot=N_BOOT)
-    out["advice"] = {
-        "recommend": advice.recommend,
-        "reason": advice.reason,
-        "shifts": advice.shifts,
-        "expected_gain": advice.expected_gain,
-        "gain_low": advice.gain_low,
-        "gain_high": advice.gain_high,
-        "assumption": advice.assumption,
-    }
-    return out
+    return channel_findings(_warehouse(db), where=where, start=start, end=end).to_dict()
 
 
-def channels(db: str, filters: Filters, dimension: str = "channel") -> dict[str, Any]:
-    """Quadrants, stability and budget advice for one dimension under the filters."""
-    return _channels(db, version(db), filters.key(), dimension)
+def channels(db: str, filters: Filters) -> dict[str, Any]:
+    """The channel diagnosis under the filters: the report's own findings object, as a dict.
+
+    With no filters it is the ``channels`` section of ``mci report --format json``.
+    """
+    return _channels(db, version(db), filters.key())
 
 
 def quality(db: str) -> dict[str, Any]:

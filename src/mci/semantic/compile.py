@@ -1,7 +1,8 @@
 """Compiling semantic SQL for an engine: portable macros, then sqlglot.
 
 Semantic SQL is written once in DuckDB's dialect. The few things engines spell differently
-(truncating a date to a grain, a 'YYYY-MM' month id, the sample standard deviation) are
+(truncating a date to a grain, a 'YYYY-MM' month id, a month's running number, the
+sample standard deviation) are
 written as ``MCI_*`` macros; :data:`MACROS` holds each engine's template for each macro, and
 :func:`compile_semantic` swaps them in on sqlglot's syntax tree before generating the
 engine's SQL.
@@ -33,6 +34,7 @@ MACROS: dict[str, dict[str, str]] = {
         "MCI_TRUNC_MONTH": "CAST(DATE_TRUNC('month', {0}) AS DATE)",
         "MCI_TRUNC_QUARTER": "CAST(DATE_TRUNC('quarter', {0}) AS DATE)",
         "MCI_MONTH_ID": "STRFTIME({0}, '%Y-%m')",
+        "MCI_MONTH_INDEX": "(YEAR({0}) * 12 + MONTH({0}))",
         "MCI_STDDEV": "STDDEV_SAMP({0})",
     },
     "postgres": {
@@ -41,6 +43,10 @@ MACROS: dict[str, dict[str, str]] = {
         "MCI_TRUNC_MONTH": "CAST(DATE_TRUNC('month', {0}) AS DATE)",
         "MCI_TRUNC_QUARTER": "CAST(DATE_TRUNC('quarter', {0}) AS DATE)",
         "MCI_MONTH_ID": "TO_CHAR({0}, 'YYYY-MM')",
+        "MCI_MONTH_INDEX": (
+            "(CAST(EXTRACT(YEAR FROM {0}) AS INTEGER) * 12 "
+            "+ CAST(EXTRACT(MONTH FROM {0}) AS INTEGER))"
+        ),
         "MCI_STDDEV": "STDDEV_SAMP({0})",
     },
     "sqlite": {
@@ -55,6 +61,9 @@ MACROS: dict[str, dict[str, str]] = {
             "'-' || ((CAST(STRFTIME('%m', {0}) AS INTEGER) - 1) % 3) || ' months')"
         ),
         "MCI_MONTH_ID": "STRFTIME('%Y-%m', {0})",
+        "MCI_MONTH_INDEX": (
+            "(CAST(STRFTIME('%Y', {0}) AS INTEGER) * 12 + CAST(STRFTIME('%m', {0}) AS INTEGER))"
+        ),
         "MCI_STDDEV": _SQLITE_SD,
     },
 }

@@ -46,17 +46,22 @@ _ROI_MAP_METRICS = (
 )
 
 # Grouped on the month's first day (cheap date arithmetic); the 'YYYY-MM' text is made once
-# per group, and the CV reuses the standard deviation.
-_PREVIOUS_ROI_MEAN = "LAG(roi_mean) OVER (PARTITION BY channel ORDER BY month)"
+# per group, and the CV reuses the standard deviation. roi_mom compares with the calendar
+# month before: after a month without data it is NULL, not a change against an older month.
+_PREVIOUS = "OVER (PARTITION BY channel ORDER BY month)"
 _STABILITY = f"""SELECT channel, MCI_MONTH_ID(month) AS month_id, spend, impressions, n,
   roi_mean, roi_std, roi_std / NULLIF(ABS(roi_mean), 0) AS roi_cv,
-  (roi_mean - {_PREVIOUS_ROI_MEAN}) / NULLIF(ABS({_PREVIOUS_ROI_MEAN}), 0) AS roi_mom
+  (roi_mean - previous) / NULLIF(ABS(previous), 0) AS roi_mom
 FROM (
-  SELECT channel, MCI_TRUNC_MONTH(date) AS month, SUM(spend) AS spend,
-    SUM(impressions) AS impressions, COUNT(*) AS n, AVG(roi) AS roi_mean,
-    MCI_STDDEV(roi) AS roi_std
-  FROM campaign_performance GROUP BY 1, 2
-) AS monthly"""  # noqa: S608 - constants only
+  SELECT *, CASE WHEN LAG(month_index) {_PREVIOUS} = month_index - 1
+    THEN LAG(roi_mean) {_PREVIOUS} END AS previous
+  FROM (
+    SELECT channel, MCI_TRUNC_MONTH(date) AS month, MCI_MONTH_INDEX(date) AS month_index,
+      SUM(spend) AS spend, SUM(impressions) AS impressions, COUNT(*) AS n,
+      AVG(roi) AS roi_mean, MCI_STDDEV(roi) AS roi_std
+    FROM campaign_performance GROUP BY 1, 2, 3
+  ) AS monthly
+) AS with_previous"""  # noqa: S608 - constants only
 
 VIEWS: dict[str, str] = {
     "vw_marketing_kpi": select_sql(_KPI_METRICS, grain="day", grain_alias="dt"),

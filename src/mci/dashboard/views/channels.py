@@ -1,29 +1,78 @@
-"""Channels: efficiency-vs-scale quadrants, ROI stability and budget reallocation advice."""
+"""Channels: which channels earn, and whether it is real; stability; budget advice.
+
+The page renders the report's own findings object (:func:`mci.analytics.channel_findings`
+under the sidebar's filters) and its sentences (:mod:`mci.report.sentences`): with no filters,
+what it says and the numbers it shows are the report's, to the last decimal.
+"""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from mci.dashboard import data
-from mci.dashboard.format import fmt, number_columns, plain
+from mci.dashboard.format import plain
+from mci.report.sentences import channel_sentences
+
+_MONEY = st.column_config.NumberColumn
+_CHANNEL_COLUMNS = {
+    "entity": st.column_config.TextColumn("Channel"),
+    "spend": _MONEY("Spend", format="dollar"),
+    "spend_share": _MONEY("Share of spend", format="percent"),
+    "campaigns": _MONEY("Campaigns", format="localized"),
+    "periods": _MONEY("Months", format="%d"),
+    "roi": _MONEY("ROI", format="%.3f", help="Spend-weighted: net return / spend"),
+    "roi_low": _MONEY("95% low", format="%.3f", help="Interval from month-to-month variation"),
+    "roi_high": _MONEY("95% high", format="%.3f"),
+    "roi_shrunk": _MONEY(
+        "ROI shrunk", format="%.3f", help="Pulled toward the portfolio by its own uncertainty"
+    ),
+    "roi_mix_adjusted": _MONEY(
+        "Mix-adjusted ROI", format="%.3f", help="At the portfolio's campaign-type mix"
+    ),
+    "roi_now": _MONEY("ROI now", format="%.3f", help="The level since its last shift"),
+    "vs_rest": st.column_config.TextColumn("vs rest of portfolio"),
+    "quadrant": st.column_config.TextColumn("Quadrant"),
+}
+_STABILITY_COLUMNS = {
+    "entity": st.column_config.TextColumn("Channel"),
+    "roi_cv_within": _MONEY("CV within months", format="%.3f"),
+    "roi_cv_across": _MONEY(
+        "CV across months", format="%.3f", help="Around its level (after any shift)"
+    ),
+    "cv_low": _MONEY("95% low", format="%.3f"),
+    "cv_high": _MONEY("95% high", format="%.3f"),
+}
+_ADVICE_COLUMNS = {
+    "from": st.column_config.TextColumn("From"),
+    "to": st.column_config.TextColumn("To"),
+    "amount": _MONEY("Amount", format="dollar"),
+    "roi_from": _MONEY("ROI from", format="%.3f"),
+    "roi_to": _MONEY("ROI to", format="%.3f"),
+    "expected_gain": _MONEY("Expected gain", format="dollar"),
+    "gain_low": _MONEY("95% low", format="dollar"),
+    "gain_high": _MONEY("95% high", format="dollar"),
+}
 
 
-def _p_text(value: float) -> str:
-    """A p-value as people read it: ``< 0.0001`` or three significant digits."""
-    if value != value:
+def _p(value: float | None) -> str:
+    if value is None:
         return "n/a"
-    return "< 0.0001" if value < 1e-4 else f"{value:.3g}"
+    return "p < 0.0001" if value < 1e-4 else f"p = {value:.3g}"
 
 
-def _p_phrase(value: float) -> str:
-    """``p < 0.0001`` or ``p = 0.0459``."""
-    text = _p_text(value)
-    return f"p {text}" if text.startswith("<") else f"p = {text}"
+def _side(row: pd.Series) -> str:
+    if not row["compared"]:
+        return "too little data"
+    if row["vs_rest_significant"]:
+        side = "above" if row["vs_rest_estimate"] > 0 else "below"
+        return f"{side} ({_p(row['vs_rest_p_adjusted'])})"
+    return f"not different ({_p(row['vs_rest_p_adjusted'])})"
 
 
-def _fixed(*names: str) -> dict[str, object]:
-    """``column_config`` showing ``names`` with three decimals."""
-    return {name: st.column_config.NumberColumn(format="%.3f") for name in names}
+def _markdown(sentences: list[str]) -> None:
+    for sentence in sentences:
+        st.markdown(sentence)
 
 
 def render() -> None:
@@ -31,87 +80,77 @@ def render() -> None:
     db, filters = data.current()
     st.title("Channels")
     with st.spinner("Testing which differences are real..."):
-        result = data.channels(db, filters)
-    if result["by_entity"].empty:
+        found = data.channels(db, filters)
+    if found["status"] == "no_data":
         st.info(data.NO_ROWS)
         return
-    if "quadrants" not in result:
-        st.info("Quadrants need at least two channels; widen the channel filter.")
+    said = channel_sentences(found, "en", escape=plain)
+    table = pd.DataFrame(found["channels"])
+    table["vs_rest"] = table.apply(_side, axis=1)
+    table["quadrant"] = [
+        (q if clear else f"{q} (within noise)") if isinstance(q, str) else ""
+        for q, clear in zip(table["quadrant"], table["roi_side_clear"], strict=True)
+    ]
+    if found["status"] != "ok":
+        st.info(said["verdict"][0])
+        _markdown(said["evidence"])
+        st.dataframe(
+            table[["entity", "spend", "spend_share", "campaigns", "periods", "roi"]],
+            hide_index=True,
+            column_config=_CHANNEL_COLUMNS,
+        )
         return
+
+    _markdown(said["verdict"])
+    for sentence in said["mix"]:
+        st.warning(sentence)
+    for sentence in said["evidence"]:
+        st.caption(sentence)
+    for sentence in said["method"]:
+        st.caption(sentence)
+
+    st.subheader("Efficiency vs scale")
     from mci.report.charts import quadrant_chart
 
-    table = result["quadrants"]
-    st.subheader("Efficiency vs scale")
-    spec = quadrant_chart(
-        table,
-        result["spend_threshold"],
-        result["roi_threshold"],
-        "ROI vs spend by channel",
-        {"spend": "Spend", "roi": "ROI"},
+    compared = table[table["compared"]]
+    chart = compared.assign(label=compared["quadrant"].str.replace(" (within noise)", ""))
+    chart = chart.assign(significant=compared["roi_side_clear"])
+    thresholds = found["quadrant_thresholds"]
+    st.vega_lite_chart(
+        quadrant_chart(
+            chart,
+            thresholds["spend_threshold"],
+            thresholds["roi_threshold"],
+            "ROI vs spend by channel (filled: clear of the ROI threshold)",
+            {"spend": "Spend", "roi": "ROI"},
+        )
     )
-    st.vega_lite_chart(spec)
-    shown = table.assign(
-        p_value=table["p_value"].map(_p_text),
-        p_adjusted=table["p_adjusted"].map(_p_text),
-    )
-    st.dataframe(
-        shown,
-        hide_index=True,
-        column_config=number_columns(shown.columns) | _fixed("roi_low", "roi_high"),
-    )
+    for sentence in said["quadrants"]:
+        st.caption(sentence)
+    st.dataframe(table[list(_CHANNEL_COLUMNS)], hide_index=True, column_config=_CHANNEL_COLUMNS)
 
     st.subheader("ROI stability")
-    if "stability" in result:
-        st.dataframe(
-            result["stability"],
-            hide_index=True,
-            column_config={
-                name: st.column_config.NumberColumn(format="%.3f")
-                for name in result["stability"].columns
-                if name not in ("entity", "spend", "months", "days")
-            }
-            | {"spend": st.column_config.NumberColumn(format="$%,.0f")},
-        )
-        summary = result["stability_summary"]
-        st.caption(
-            f"ROI differs across channels: {'yes' if summary['roi_differs'] else 'no'} "
-            f"({_p_phrase(summary['roi_p_value'])}); volatility differs: "
-            f"{'yes' if summary['cv_differs'] else 'no'} ({_p_phrase(summary['cv_p_value'])})."
-        )
-        st.markdown("**Consistency ranking** (spend at or above the median, steadiest first)")
-        st.dataframe(
-            result["ranking"],
-            hide_index=True,
-            column_config=number_columns(["spend"]) | _fixed("roi_cv_within", "roi_mean"),
-        )
-        if not summary["cv_differs"]:
-            st.caption(
-                "Volatility does not differ significantly between channels, so this order "
-                "may be noise: do not act on it alone."
-            )
-    else:
-        st.info(
-            f"Stability cannot be assessed for this selection: {plain(result['stability_error'])}"
-        )
+    _markdown(said["stability"])
+    st.dataframe(
+        compared[list(_STABILITY_COLUMNS)].sort_values("roi_cv_across"),
+        hide_index=True,
+        column_config=_STABILITY_COLUMNS,
+    )
 
     st.subheader("Budget reallocation")
-    advice = result["advice"]
-    (st.success if advice["recommend"] else st.info)(plain(advice["reason"]))
-    if advice["recommend"] and not advice["shifts"].empty:
-        money = st.column_config.NumberColumn(format="dollar")
-        st.dataframe(
-            advice["shifts"],
-            hide_index=True,
-            column_config={
-                name: money for name in ("amount", "expected_gain", "gain_low", "gain_high")
-            }
-            | _fixed("roi_from", "roi_to"),
-        )
-        st.caption(
-            f"Expected change in net return: {fmt('net_return', advice['expected_gain'])} "
-            f"(95% interval {fmt('net_return', advice['gain_low'])} to "
-            f"{fmt('net_return', advice['gain_high'])}). {advice['assumption']}"
-        )
+    advice = found["advice"]
+    if not advice["recommend"]:
+        st.info(said["advice"][0])
+        return
+    moves = len(advice["shifts"])  # one sentence a move, then the total and the caveats
+    st.success(said["advice"][moves])
+    st.dataframe(
+        pd.DataFrame(advice["shifts"])[list(_ADVICE_COLUMNS)],
+        hide_index=True,
+        column_config=_ADVICE_COLUMNS,
+    )
+    for sentence in said["advice"][moves + 1 :]:
+        st.caption(sentence)
 
 
 if __name__ == "__main__":
