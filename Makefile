@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-runtime
 TEST_STAMP := $(VENV)/.installed-test
 PYTEST_ARGS ?=
 
-.PHONY: run demo test lint format bench bench-ingest bench-queries bench-dashboard system-deps install install-test clean
+.PHONY: run demo test lint format bench bench-ingest bench-queries bench-dashboard bench-calibration bench-report system-deps install install-test clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -56,11 +56,12 @@ format: install-test
 	$(VENV)/bin/ruff format src tests benchmarks
 	$(VENV)/bin/ruff check --fix src tests benchmarks
 
-## make bench: the ingest, the semantic views and the dashboard against the original (reports).
+## make bench: the ingest, the semantic views, the dashboard and the report (reports).
 bench: install-test
 	$(PY) benchmarks/ingest/run.py $(BENCH_ARGS)
 	$(PY) benchmarks/queries/run.py $(QUERIES_BENCH_ARGS)
 	$(PY) benchmarks/dashboard/run.py $(DASHBOARD_BENCH_ARGS)
+	$(PY) benchmarks/report/run.py $(REPORT_BENCH_ARGS)
 
 bench-ingest: install-test
 	$(PY) benchmarks/ingest/run.py $(BENCH_ARGS)
@@ -70,6 +71,14 @@ bench-queries: install-test
 
 bench-dashboard: install-test
 	$(PY) benchmarks/dashboard/run.py $(DASHBOARD_BENCH_ARGS)
+
+## make bench-calibration: false-winner rate and power of the channel diagnosis, per scenario.
+bench-calibration: install-test
+	$(PY) benchmarks/calibration/run.py $(CALIBRATION_ARGS)
+
+## make bench-report: `mci report` on a 2,000,000-row warehouse, against the last version's.
+bench-report: install-test
+	$(PY) benchmarks/report/run.py $(REPORT_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache benchmarks/out benchmarks/.venv-original

@@ -353,9 +353,7 @@ def run_session(url: str, filters: FilterSets) -> list[float]:
 PROBES: tuple[tuple[str, str, str], ...] = (
     ("mci.dashboard.data", "query", "semantic.query"),
     ("mci.dashboard.data", "warehouse_rows", "warehouse_rows"),
-    ("mci.analytics", "quadrants", "analytics.quadrants"),
-    ("mci.analytics", "roi_stability", "analytics.roi_stability"),
-    ("mci.analytics", "reallocation", "analytics.reallocation"),
+    ("mci.analytics", "channel_findings", "analytics.channel_findings"),
     ("mci.ingest.quality", "quality_report", "quality_report"),
 )
 # Streamlit elements, wrapped both on ``streamlit`` (``st.line_chart``) and on

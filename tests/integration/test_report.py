@@ -1,8 +1,9 @@
 """The executive summary: JSON findings against planted truth and noise, every format and
-language, escaping of data values, and the command line."""
+language saying the same verdicts as the JSON and the dashboard, escaping, and the CLI."""
 
 from __future__ import annotations
 
+import html
 import json
 import subprocess
 import sys
@@ -12,21 +13,14 @@ from typing import Any
 import pytest
 
 from mci.datagen import generate
+from mci.datagen.scenarios import SCENARIOS, simulate, write_export
 from mci.ingest.pipeline import ingest
 from mci.ingest.progress import NoProgress
 from mci.report import build_findings, build_report, render
 from mci.report.render import chart_uris
+from mci.report.sentences import channel_sentences
 
-KEYS = {
-    "roi_differs_between_channels",
-    "p_value",
-    "best_roi_channel",
-    "worst_roi_channel",
-    "most_volatile_channel",
-    "quadrant",
-    "stability_ranking",
-    "recommendations",
-}
+KEYS = {"period", "totals", "headline", "channels", "data_quality"}
 
 
 def _warehouse(folder: Path, profile: str, seed: int) -> tuple[str, dict[str, Any]]:
@@ -37,10 +31,9 @@ def _warehouse(folder: Path, profile: str, seed: int) -> tuple[str, dict[str, An
     return url, truth
 
 
-@pytest.fixture(scope="module", params=[(7, "planted"), (8, "planted")], ids=["p7", "p8"])
+@pytest.fixture(scope="module", params=[7, 8], ids=["p7", "p8"])
 def planted(request, tmp_path_factory):
-    seed, profile = request.param
-    return _warehouse(tmp_path_factory.mktemp("report"), profile, seed)
+    return _warehouse(tmp_path_factory.mktemp("report"), "planted", request.param)
 
 
 @pytest.fixture(scope="module", params=[7, 8], ids=["n7", "n8"])
@@ -48,51 +41,102 @@ def noise(request, tmp_path_factory):
     return _warehouse(tmp_path_factory.mktemp("report"), "noise", request.param)
 
 
+@pytest.fixture(scope="module")
+def shocks(tmp_path_factory) -> str:
+    """A null export with shared channel-by-month shocks, written in the source format."""
+    folder = tmp_path_factory.mktemp("shocks")
+    rows = simulate(SCENARIOS["month_shocks"], seed=3, rows=40_000)
+    url = f"duckdb:///{folder / 'w.duckdb'}"
+    ingest([write_export(rows, folder / "shocks.csv")], url, progress=NoProgress())
+    return url
+
+
 def test_planted_findings_name_the_planted_channels(planted):
     url, truth = planted
     findings = build_findings(url)
-    assert set(findings) >= KEYS
-    assert findings["roi_differs_between_channels"] is True and findings["p_value"] < 0.05
-    assert findings["best_roi_channel"] == truth["best_roi_channel"]
-    assert findings["worst_roi_channel"] == truth["worst_roi_channel"]
-    assert findings["most_volatile_channel"] == truth["most_volatile_channel"]
-    planted_channels = {c: v["expected_quadrant"] for c, v in truth["channels"].items()}
-    assert {c: findings["quadrant"][c] for c in planted_channels} == planted_channels
-    assert findings["recommendations"]["recommend"] is True
+    assert set(findings) == KEYS
+    ch = findings["channels"]
+    assert ch["best"] == truth["best_roi_channel"]
+    assert ch["worst"] == truth["worst_roi_channel"]
+    quadrants = {c["entity"]: c["quadrant"] for c in ch["channels"] if c["compared"]}
+    assert quadrants == {c: v["expected_quadrant"] for c, v in truth["channels"].items()}
+    assert ch["advice"]["recommend"] is True
     # The planted new channel has a handful of rows: left out of the comparisons, and said so.
-    thin = {c["channel"] for c in findings["excluded_channels"]}
+    thin = {c["entity"] for c in ch["channels"] if not c["compared"]}
     assert thin == set(truth["new_categories"]["channel"])
+    assert any(name in " ".join(ch["sentences"]["evidence"]) for name in thin)
     quality = findings["data_quality"]["totals"]
     assert quality["rows_quarantined"] == truth["expected"]["rows_quarantined"]
     json.dumps(findings)
 
 
-def test_noise_findings_name_no_channel(noise):
-    url, _ = noise
-    findings = build_findings(url)
-    assert findings["roi_differs_between_channels"] is False and findings["p_value"] >= 0.05
-    assert findings["best_roi_channel"] is None and findings["worst_roi_channel"] is None
-    assert findings["most_volatile_channel"] is None
-    assert findings["recommendations"]["recommend"] is False
+def _quiet(url: str) -> None:
+    ch = build_findings(url)["channels"]
+    assert ch["status"] == "ok"
+    assert ch["best"] is None and ch["worst"] is None and ch["most_volatile"] is None
+    assert ch["advice"]["recommend"] is False
+    assert "no best or worst channel is named" in ch["sentences"]["verdict"][0]
 
 
-def test_reports_say_what_the_findings_say(planted, noise):
-    planted_report, noise_report = build_report(planted[0]), build_report(noise[0])
-    best = planted_report.findings["best_roi_channel"]
-    english = render(planted_report, "md", "en")
-    assert f"Best: **{best}**" in english and "## Recommendations" in english
-    quiet = render(noise_report, "md", "en")
-    assert "no best or worst channel is named" in quiet and "Best:" not in quiet
-    indonesian = render(noise_report, "md", "id")
-    assert "Ringkasan eksekutif" in indonesian and "tidak ada kanal terbaik" in indonesian
-    page = render(planted_report, "html", "id", chart_uris)
-    assert page.startswith("<!doctype html>") and page.count("data:image/svg+xml;base64,") == 2
+def test_noise_names_no_channel(noise):
+    _quiet(noise[0])
+
+
+def test_shared_monthly_shocks_name_no_channel(shocks):
+    _quiet(shocks)
+
+
+def _shown(sentence: str, fmt: str) -> str:
+    """A sentence as a rendering prints it."""
+    if fmt == "md":
+        return sentence
+    escaped = html.escape(sentence)
+    while "**" in escaped:
+        escaped = escaped.replace("**", "<strong>", 1).replace("**", "</strong>", 1)
+    return escaped
+
+
+def _same_verdicts(url: str) -> None:
+    report = build_report(url)
+    ch = report.findings["channels"]
+    for lang in ("en", "id"):
+        said = channel_sentences(ch, lang)
+        for fmt in ("md", "html"):
+            document = render(report, fmt, lang)
+            for section in ("verdict", "mix", "evidence", "quadrants", "stability", "advice"):
+                for sentence in said[section]:
+                    assert _shown(sentence, fmt) in document, (lang, fmt, sentence)
+    named = " ".join(channel_sentences(ch, "en")["verdict"])
+    for name in filter(None, (ch["best"], ch["worst"])):
+        assert f"**{name}**" in named
+    if ch["best"] is None:
+        assert "beats every other channel (" not in named
+
+
+def test_every_rendering_says_what_the_findings_say_planted(planted):
+    _same_verdicts(planted[0])
+
+
+def test_every_rendering_says_what_the_findings_say_shocks(shocks):
+    _same_verdicts(shocks)
+
+
+def test_documents_are_localised_and_valid(planted):
+    report = build_report(planted[0], lang="id")
+    indonesian = render(report, "md", "id")
+    assert "Ringkasan eksekutif" in indonesian and "kampanye" in indonesian
+    assert "$" in indonesian and "," not in indonesian.split("\n")[2].split("belanja")[1][:8]
+    page = render(report, "html", "id", chart_uris)
+    assert page.startswith('<!doctype html><html lang="id">')
+    assert '<meta name="viewport"' in page and "<title>Ringkasan eksekutif" in page
+    assert page.count("data:image/svg+xml;base64,") == 2
 
 
 def test_html_escapes_values_from_data(planted):
     report = build_report(planted[0])
     hostile = "<script>alert(1)</script>"
-    report.findings["channels"].append({**report.findings["channels"][0], "entity": hostile})
+    channels = report.findings["channels"]["channels"]
+    channels.append({**channels[0], "entity": hostile})
     page = render(report, "html", "en")
     assert hostile not in page and "&lt;script&gt;" in page
 
@@ -112,4 +156,4 @@ def test_cli_report_formats(planted, tmp_path):
         capture_output=True,
         text=True,
     )
-    assert json.loads(as_json.stdout)["best_roi_channel"] == truth["best_roi_channel"]
+    assert json.loads(as_json.stdout)["channels"]["best"] == truth["best_roi_channel"]

@@ -142,9 +142,29 @@ def test_channels_page_numbers_follow_the_filters(monkeypatch, warehouse):
         assert quadrants.loc[channel, "roi"] == pytest.approx(expected.loc[channel, "roi"])
     stability = at.dataframe[1].value
     assert sorted(stability["entity"]) == chosen
-    ranking = at.dataframe[2].value
-    assert ranking["rank"].tolist() == list(range(1, len(ranking) + 1))
-    assert set(ranking["entity"]) <= set(chosen)
+
+
+def test_channels_page_says_what_the_report_says(monkeypatch, warehouse):
+    from mci.report import build_findings
+    from mci.report.sentences import channel_sentences
+
+    at = _app(monkeypatch, warehouse)
+    at.switch_page("views/channels.py").run()
+    assert not at.exception
+    ch = build_findings(warehouse)["channels"]
+    said = channel_sentences(ch, "en", escape=plain)
+    shown = [
+        e.value
+        for kind in ("success", "info", "caption", "markdown", "warning")
+        for e in at.get(kind)
+    ]
+    for section in ("verdict", "mix", "evidence", "method", "quadrants", "stability"):
+        for sentence in said[section]:
+            assert sentence in shown, sentence
+    table = at.dataframe[0].value.set_index("entity")
+    for row in ch["channels"]:
+        for column in ("spend", "roi", "roi_low", "roi_high", "roi_shrunk"):
+            assert table.loc[row["entity"], column] == pytest.approx(row[column], rel=1e-12)
 
 
 @pytest.mark.parametrize("grain", ["week", "month", "quarter"])

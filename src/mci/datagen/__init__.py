@@ -128,7 +128,7 @@ def generate(
         >>> truth["channels"]["Facebook"]["expected_quadrant"]
         'High Scale • Low ROI'
         >>> round(truth["channels"]["Email"]["realised_roi"], 1)
-        6.4
+        6.8
     """
     out = Path(out)
     file_format = _file_format(out)
