@@ -167,3 +167,17 @@ def test_labels_and_the_originals_views():
     )
     out = smooth(frame, window=2, ewm_alpha=0.5)
     assert out["roi_rolling"].tolist()[1:] == [2.0, 4.0] and out["roi_ewma"].tolist() == [1, 2, 3.5]
+
+
+def test_the_vectorised_variance_test_is_scipys_permutation_test():
+    from mci.analytics.stability import _log_variance_ratio, _variance_p
+
+    rng = np.random.default_rng(7)
+    x, y = rng.normal(0, 0.12, 12), rng.normal(0, 0.05, 12)
+    ours = _variance_p(x, y, np.random.default_rng(1), 49_999)
+    theirs = stats.permutation_test(
+        (x, y), _log_variance_ratio, vectorized=True, n_resamples=49_999, random_state=2
+    ).pvalue
+    assert ours == pytest.approx(theirs, abs=0.006)  # Monte Carlo error of both
+    null = [_variance_p(rng.normal(0, 1, 12), rng.normal(0, 1, 12), rng, 199) for _ in range(400)]
+    assert 0.02 <= np.mean(np.array(null) < 0.05) <= 0.08
