@@ -160,9 +160,9 @@ class ChannelFindings:
                 "min_spend_share": self.evidence.min_spend_share,
             },
             "periods": self.periods,
-            "first_period": _plain(self.first_period),
-            "last_period": _plain(self.last_period),
-            "portfolio_roi": _plain(self.portfolio_roi),
+            "first_period": json_value(self.first_period),
+            "last_period": json_value(self.last_period),
+            "portfolio_roi": json_value(self.portfolio_roi),
             "channels": records(self.table),
             "pairs": records(self.pairs),
             "leading": self.leading,
@@ -174,7 +174,7 @@ class ChannelFindings:
             else {
                 "dimension": mix.dimension,
                 "flips": [
-                    {k: _plain(v) if not isinstance(v, tuple) else list(v) for k, v in f.items()}
+                    {k: list(v) if isinstance(v, tuple) else json_value(v) for k, v in f.items()}
                     for f in mix.flips
                 ],
                 "pairs": records(mix.pairs),
@@ -183,13 +183,13 @@ class ChannelFindings:
             "volatility_pairs": records(self.volatility_pairs),
             "more_volatile": self.more_volatile,
             "most_volatile": self.most_volatile,
-            "quadrant_thresholds": {k: _plain(v) for k, v in self.quadrant_thresholds.items()},
+            "quadrant_thresholds": {k: json_value(v) for k, v in self.quadrant_thresholds.items()},
             "ranking": records(self.ranking),
             "advice": self.advice.to_dict(),
         }
 
 
-def _plain(value: Any) -> Any:
+def json_value(value: Any) -> Any:
     """JSON-ready: numpy scalars to Python, non-finite floats to None, dates to ISO text."""
     if value is None or value is pd.NaT:
         return None
@@ -208,7 +208,7 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """A frame as JSON-ready records."""
     if frame is None or frame.empty:
         return []
-    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    return [{k: json_value(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
 def load_cells(
@@ -350,8 +350,8 @@ def diagnose(
     )
     active = by_period[by_period["spend"] > 0]
     found.periods = int(active["period"].nunique())
-    found.first_period = _plain(active["period"].min())
-    found.last_period = _plain(active["period"].max())
+    found.first_period = json_value(active["period"].min())
+    found.last_period = json_value(active["period"].max())
     total_spend = float(by_period["spend"].sum())
     found.portfolio_roi = float(by_period["net_return"].sum() / total_spend)
 
@@ -610,7 +610,7 @@ def _shifts(
             rows.append(
                 {
                     "entity": e,
-                    "date": _plain(spend.index[keep][last]),
+                    "date": json_value(spend.index[keep][last]),
                     "before": float(levels[last - 1]),
                     "after": float(levels[last]),
                     "shifts": len(starts),

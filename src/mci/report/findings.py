@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from mci.analytics import channel_findings
-from mci.analytics.channels import _plain, records
+from mci.analytics.channels import json_value, records
 from mci.analytics.trends import headline
 from mci.ingest.quality import quality_report
 from mci.report.sentences import channel_sentences
@@ -59,7 +59,7 @@ def build_report(db: str | None = None, *, lang: str = "en", seed: int = 0) -> R
             "first_month": channels["first_period"],
             "last_month": channels["last_period"],
         },
-        "totals": {k: _plain(totals[k]) for k in ("campaigns", "spend", "net_return", "roi")},
+        "totals": {k: json_value(totals[k]) for k in ("campaigns", "spend", "net_return", "roi")},
         "headline": _headline(db),
         "channels": channels,
         "data_quality": {
@@ -77,7 +77,7 @@ def _headline(db: str | None) -> dict[str, Any] | None:
     if query(["campaigns"], db=db)["campaigns"].fillna(0).iloc[0] == 0:
         return None
     kpis = headline(db)
-    return {"window": {k: _plain(v) for k, v in kpis.attrs.items()}, "kpis": records(kpis)}
+    return {"window": {k: json_value(v) for k, v in kpis.attrs.items()}, "kpis": records(kpis)}
 
 
 def build_findings(db: str | None = None, *, lang: str = "en", seed: int = 0) -> dict[str, Any]:
