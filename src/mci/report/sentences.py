@@ -32,13 +32,15 @@ TEXT: dict[str, dict[str, str]] = {
         "data (at least {campaigns} campaigns, {periods} months with spend and {share} of "
         "the spend).",
         "best": "**{name}** earns the highest ROI ({roi}, 95% interval {low} to {high}) and "
-        "beats every other channel (adjusted p {p} against the closest, **{runner}**).",
+        "beats every other channel (the weakest of those comparisons, against **{runner}**: "
+        "adjusted p {p}).",
         "leading": "**{names}** lead: each beats every other channel, but they cannot be told "
         "apart from each other.",
         "no_leader": "No channel beats every other: the highest ROI, **{name}** ({roi}), "
         "cannot be told apart from **{runner}** ({runner_roi}; adjusted p {p}).",
         "worst": "**{name}** earns the lowest ROI ({roi}, 95% interval {low} to {high}) and "
-        "trails every other channel (adjusted p {p} against the closest, **{runner}**).",
+        "trails every other channel (the weakest of those comparisons, against **{runner}**: "
+        "adjusted p {p}).",
         "trailing": "**{names}** trail: each is below every other channel, but they cannot be "
         "told apart from each other.",
         "no_trailer": "No channel trails every other: the lowest ROI, **{name}** ({roi}), "
@@ -107,16 +109,16 @@ TEXT: dict[str, dict[str, str]] = {
         "cukup (sedikitnya {campaigns} kampanye, {periods} bulan dengan belanja, dan {share} "
         "dari belanja).",
         "best": "**{name}** menghasilkan ROI tertinggi ({roi}, interval 95% {low} sampai "
-        "{high}) dan mengungguli setiap kanal lain (p terkoreksi {p} terhadap yang terdekat, "
-        "**{runner}**).",
+        "{high}) dan mengungguli setiap kanal lain (perbandingan terlemah, terhadap "
+        "**{runner}**: p terkoreksi {p}).",
         "leading": "**{names}** memimpin: masing-masing mengungguli setiap kanal lain, tetapi "
         "keduanya tidak dapat dibedakan satu sama lain.",
         "no_leader": "Tidak ada kanal yang mengungguli semua kanal lain: ROI tertinggi, "
         "**{name}** ({roi}), tidak dapat dibedakan dari **{runner}** ({runner_roi}; p "
         "terkoreksi {p}).",
         "worst": "**{name}** menghasilkan ROI terendah ({roi}, interval 95% {low} sampai "
-        "{high}) dan berada di bawah setiap kanal lain (p terkoreksi {p} terhadap yang "
-        "terdekat, **{runner}**).",
+        "{high}) dan berada di bawah setiap kanal lain (perbandingan terlemah, terhadap "
+        "**{runner}**: p terkoreksi {p}).",
         "trailing": "**{names}** tertinggal: masing-masing berada di bawah setiap kanal lain, "
         "tetapi tidak dapat dibedakan satu sama lain.",
         "no_trailer": "Tidak ada kanal yang tertinggal dari semua kanal lain: ROI terendah, "
