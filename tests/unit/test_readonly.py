@@ -234,3 +234,103 @@ def test_sqlite_leaves_other_types() -> None:
 )
 def test_duckdb_is_unchanged(sql: str) -> None:
     assert compile_sql(sql, DIALECTS["duckdb"]) == sql
+
+
+# --- the sandbox: what a read-only connection refuses even past the statement check --------
+
+FILE_READERS = [
+    "SELECT * FROM read_text('/etc/passwd')",
+    "SELECT * FROM read_csv('/etc/passwd')",
+    "SELECT * FROM read_blob('/etc/passwd')",
+    "SELECT * FROM glob('/etc/*')",
+    "SELECT * FROM '/etc/passwd'",
+    "SELECT * FROM read_parquet('https://example.com/x.parquet')",
+    "SELECT * FROM sqlite_scan('/tmp/x.sqlite', 't')",
+    "SELECT pg_read_file('/etc/passwd')",
+    "SELECT set_config('work_mem', '1GB', false)",
+    'SELECT * FROM "data.csv"',
+]
+
+
+@pytest.mark.parametrize("sql", FILE_READERS)
+def test_file_and_network_readers_are_refused(sql: str) -> None:
+    with pytest.raises(WriteRefused, match="reads the warehouse only"):
+        check_read_only(sql)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM read_text('/etc/passwd')",
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "SELECT * FROM glob('/etc/*')",
+        "SELECT * FROM '/etc/passwd'",
+        "SELECT * FROM 'https://example.com/x.csv'",
+        "ATTACH '/tmp/other.duckdb' AS other",
+        "SET enable_external_access = true",
+        "INSTALL httpfs",
+        "LOAD sqlite",
+        "SELECT * FROM sqlite_scan('/tmp/x.sqlite', 't')",
+        "COPY (SELECT 1) TO '/tmp/mci-sandbox-out.csv'",
+    ],
+)
+def test_a_read_only_duckdb_connection_is_a_sandbox(duckdb_file: Path, sql: str) -> None:
+    from mci.warehouse.connection import connect
+
+    with connect(f"duckdb:///{duckdb_file}", read_only=True) as wh:
+        with pytest.raises(duckdb.Error):
+            wh.query(sql, native=True)
+        assert wh.query("SELECT count(*) FROM campaign_performance")[1] == [(3,)]
+    assert not Path("/tmp/mci-sandbox-out.csv").exists()
+
+
+def test_the_sandbox_never_creates_an_extension_folder(duckdb_file: Path, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    home.mkdir()
+    script = (
+        "from mci.warehouse.connection import connect\n"
+        f"wh = connect('duckdb:///{duckdb_file}', read_only=True)\n"
+        "for sql in (\"SELECT * FROM sqlite_scan('/x.sqlite', 't')\", "
+        "\"SELECT * FROM 'https://example.com/x.csv'\", 'INSTALL httpfs'):\n"
+        "    try:\n"
+        "        wh.query(sql, native=True)\n"
+        "    except Exception:\n"
+        "        pass\n"
+    )
+    env = {**os.environ, "HOME": str(home)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert list(home.iterdir()) == []
+
+
+def test_a_read_only_sqlite_connection_attaches_nothing(tmp_path: Path) -> None:
+    import sqlite3
+
+    from mci.warehouse.connection import connect
+
+    path = tmp_path / "w.sqlite"
+    with connect(f"sqlite:///{path}") as wh:
+        wh.execute_native("CREATE TABLE t (a INTEGER)")
+    other = tmp_path / "other.sqlite"
+    with connect(f"sqlite:///{path}", read_only=True) as wh:
+        for sql in (f"ATTACH '{other}' AS o", "PRAGMA journal_mode = DELETE"):
+            with pytest.raises(sqlite3.DatabaseError, match="not authorized"):
+                wh.query(sql, native=True)
+        with pytest.raises(sqlite3.OperationalError):
+            wh.query("SELECT load_extension('/tmp/evil.so')", native=True)
+        assert wh.query("SELECT count(*) FROM t", native=True)[1] == [(0,)]
+    assert not other.exists()
+
+
+@pytest.mark.postgres
+def test_postgres_file_functions_are_refused_before_they_run(pg_server: str) -> None:
+    from tests.support.postgres import fresh_database
+
+    url = fresh_database(pg_server, "t_sandbox")
+    for sql in ("SELECT pg_read_file('/etc/passwd')", "SELECT * FROM pg_ls_dir('/')"):
+        with pytest.raises(WriteRefused, match="reads the warehouse only"):
+            run_read_only(sql, url)

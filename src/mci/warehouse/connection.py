@@ -184,10 +184,23 @@ def duckdb_dbapi() -> Any:
     return duckdb
 
 
+# A read-only DuckDB connection is also a sandbox: no file or network access beyond the
+# warehouse itself (read_text, read_csv, glob, COPY, ATTACH, URLs), no extension installed or
+# loaded behind the user's back (which would create ~/.duckdb/extensions), and the
+# configuration locked so a statement cannot turn any of it back on.
+DUCKDB_SANDBOX = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "lock_configuration": True,
+}
+
+
 def _open_duckdb(path: Path, read_only: bool) -> Any:
     duckdb = duckdb_dbapi()
     if read_only:
-        return duckdb.connect(str(path), read_only=True)
+        return duckdb.connect(str(path), read_only=True, config=dict(DUCKDB_SANDBOX))
     path.parent.mkdir(parents=True, exist_ok=True)
     # The row group size is an option of ATTACH, not of connect(): the file is attached to
     # an in-memory instance (one started ahead by the command, if any: see
@@ -212,6 +225,21 @@ def duckdb_cursor(con: Any) -> Any:
     return cursor
 
 
+def _sqlite_sandbox(action: int, *args: Any) -> int:
+    """SQLite authorizer of read-only connections: no ATTACH, DETACH or PRAGMA, no extensions.
+
+    Python's sqlite3 already leaves extension loading off; this also keeps a query from
+    attaching (and so reading or creating) another file or changing a setting.
+    """
+    import sqlite3
+
+    if action in (sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH, sqlite3.SQLITE_PRAGMA):
+        return sqlite3.SQLITE_DENY
+    if action == sqlite3.SQLITE_FUNCTION and str(args[1]).lower() == "load_extension":
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
+
+
 def _open_sqlite(path: Path, read_only: bool) -> Any:
     import sqlite3
 
@@ -222,6 +250,8 @@ def _open_sqlite(path: Path, read_only: bool) -> Any:
         raw = sqlite3.connect(str(path), isolation_level=None)
         raw.execute("PRAGMA journal_mode=WAL")
     raw.execute("PRAGMA foreign_keys=ON")
+    if read_only:
+        raw.set_authorizer(_sqlite_sandbox)
     return raw
 
 
