@@ -191,7 +191,7 @@ class ChannelFindings:
 
 def json_value(value: Any) -> Any:
     """JSON-ready: numpy scalars to Python, non-finite floats to None, dates to ISO text."""
-    if value is None or value is pd.NaT:
+    if value is None or value is pd.NaT or value is pd.NA:
         return None
     if isinstance(value, pd.Timestamp | dt.datetime):
         return value.date().isoformat()
