@@ -56,16 +56,26 @@ def main() -> None:
         _run_page(data.db_url())
 
 
+REFRESHING = (
+    "Refreshing: a load is being written to the warehouse. {what} The page updates by itself "
+    "when the load commits."
+)
+
+
 def _run_page(db: str) -> None:
     import streamlit as st
 
     from mci.dashboard import data
     from mci.dashboard.filters import sidebar
     from mci.dashboard.format import plain
-    from mci.warehouse.connection import WarehouseError
+    from mci.warehouse.connection import WarehouseBusy, WarehouseError
 
     try:
         rows = data.warehouse_rows(db)
+    except WarehouseBusy:
+        st.info(REFRESHING.format(what="Its data will show as soon as it can be read."))
+        _poll_until_readable(db)
+        return
     except WarehouseError as exc:
         st.error(plain(str(exc)))
         return
@@ -78,7 +88,31 @@ def _run_page(db: str) -> None:
         st.Page(HERE / path, title=title, url_path=slug, default=i == 0)
         for i, (path, title, slug) in enumerate(PAGES)
     ]
-    st.navigation(pages).run()
+    if data.busy(db):
+        st.info(REFRESHING.format(what="Shown: the data as of the last committed load."))
+        _poll_until_readable(db)
+    try:
+        st.navigation(pages).run()
+    except WarehouseBusy:  # a view not computed before the load started
+        st.info(REFRESHING.format(what="This view will show as soon as it can be read."))
+        _poll_until_readable(db)
+
+
+def _poll_until_readable(db: str) -> None:
+    """Re-runs the page once the warehouse can be read again (checked every two seconds)."""
+    import streamlit as st
+
+    from mci.warehouse.connection import WarehouseBusy, connect
+
+    @st.fragment(run_every=2.0)
+    def poll() -> None:
+        try:
+            connect(db, read_only=True).close()
+        except WarehouseBusy:
+            return
+        st.rerun()
+
+    poll()
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import streamlit as st
 from mci.config import parse_db_url, resolve_db_url
 from mci.semantic import dimension_values as _dimension_values
 from mci.semantic import query
-from mci.warehouse.connection import Warehouse, connect
+from mci.warehouse.connection import Warehouse, WarehouseBusy, connect
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -47,6 +47,13 @@ class _Run:
     def __init__(self) -> None:
         self.connections: dict[str, Warehouse] = {}
         self.versions: dict[str, tuple[Any, ...]] = {}
+        self.busy: set[str] = set()
+
+
+# The last version of each warehouse that was read with no load writing to it. While a load
+# holds a DuckDB file's lock, no other process can open it: the dashboard then keys its caches
+# on this version, so pages show the last committed data, and says it is refreshing.
+_LAST_READABLE: dict[str, tuple[Any, ...]] = {}
 
 
 _RUN: contextvars.ContextVar[_Run | None] = contextvars.ContextVar("mci_run", default=None)
@@ -76,7 +83,11 @@ def _warehouse(db: str) -> Warehouse | str:
 
 
 def version(db: str) -> tuple[Any, ...]:
-    """A value that changes whenever a load changes the warehouse (once per run)."""
+    """A value that changes whenever a load changes the warehouse (once per run).
+
+    When the file changed since it was last read and a load still holds its lock, this is
+    the last readable version instead (see :func:`busy`).
+    """
     run = _RUN.get()
     if run is not None and db in run.versions:
         return run.versions[db]
@@ -89,9 +100,24 @@ def version(db: str) -> tuple[Any, ...]:
             (stat.st_size, stat.st_mtime_ns)
             for stat in (_stat(path), _stat(path.with_name(path.name + ".wal")))
         )
+        last = _LAST_READABLE.get(db)
+        if run is not None and last is not None and found != last:
+            try:
+                _warehouse(db)  # the run needs this connection anyway: the caches will miss
+            except WarehouseBusy:
+                run.busy.add(db)
+                found = last
     if run is not None:
         run.versions[db] = found
+        if db not in run.busy:
+            _LAST_READABLE[db] = found
     return found
+
+
+def busy(db: str) -> bool:
+    """Whether this run found a load writing to the warehouse (and shows the data before it)."""
+    run = _RUN.get()
+    return run is not None and db in run.busy
 
 
 def _stat(path: Path) -> os.stat_result | Any:

@@ -14,7 +14,8 @@ Example:
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,18 @@ from mci.warehouse.sql import compile_sql
 
 class WarehouseError(RuntimeError):
     """The warehouse cannot be opened or used as asked."""
+
+
+class WarehouseBusy(WarehouseError):
+    """Another process holds the warehouse's lock (a load is being written)."""
+
+
+def _is_lock_conflict(exc: BaseException) -> bool:
+    """Whether a driver error says another process holds the database's lock."""
+    text = str(exc)
+    return (
+        "Could not set lock" in text or "Conflicting lock" in text or "database is locked" in text
+    )
 
 
 class Warehouse:
@@ -240,14 +253,16 @@ def _sqlite_sandbox(action: int, *args: Any) -> int:
     return sqlite3.SQLITE_OK
 
 
-def _open_sqlite(path: Path, read_only: bool) -> Any:
+def _open_sqlite(path: Path, read_only: bool, wait: float = 0.0) -> Any:
     import sqlite3
 
+    timeout = wait if wait > 0 else 5.0  # Python's default: how long a locked file is retried
     if read_only:
-        raw = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        raw = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=timeout)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
-        raw = sqlite3.connect(str(path), isolation_level=None)
+        raw = sqlite3.connect(str(path), isolation_level=None, timeout=timeout)
         raw.execute("PRAGMA journal_mode=WAL")
     raw.execute("PRAGMA foreign_keys=ON")
     if read_only:
@@ -264,20 +279,54 @@ def _open_postgresql(url: str, read_only: bool) -> Any:
     return raw
 
 
-def connect(url: str | None = None, *, read_only: bool = False) -> Warehouse:
+def connect(
+    url: str | None = None,
+    *,
+    read_only: bool = False,
+    wait: float = 0.0,
+    on_wait: Callable[[str], None] | None = None,
+) -> Warehouse:
     """Opens the warehouse at ``url`` (``--db``, else ``MCI_DB_URL``, else the default).
+
+    A DuckDB file is locked by the process writing it, for as long as it is open: another
+    writer, or a reader in another process, cannot open it meanwhile. With ``wait``, the
+    open is retried (backing off from 0.1 s to 2 s) until the lock is free or ``wait``
+    seconds have passed, and ``on_wait`` hears once why. SQLite waits up to ``wait`` seconds
+    on a locked file; PostgreSQL waits up to ``wait`` seconds for a table lock
+    (``lock_timeout``).
 
     Args:
         url: a database URL; ``None`` resolves it from the environment.
         read_only: open a connection that refuses writes (for queries and the dashboard).
+        wait: seconds to wait for another process's lock (0: fail at once).
+        on_wait: called once with a message when the open has to wait.
 
     Returns:
         The open warehouse.
 
     Raises:
+        WarehouseBusy: another process still held the lock after ``wait`` seconds.
         WarehouseError: a read-only open of an embedded file that does not exist, or a
             connection failure (the message never contains a password).
     """
+    deadline = time.monotonic() + max(wait, 0.0)
+    pause, told = 0.1, False
+    while True:
+        try:
+            return _connect_once(url, read_only, wait)
+        except WarehouseBusy as exc:
+            if time.monotonic() + pause > deadline:
+                if wait > 0:
+                    raise WarehouseBusy(f"{exc} (waited {wait:g} s)") from exc
+                raise
+            if on_wait is not None and not told:
+                on_wait(f"{exc}: waiting up to {wait:g} s for it to finish")
+                told = True
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
+
+
+def _connect_once(url: str | None, read_only: bool, wait: float) -> Warehouse:
     parsed = parse_db_url(resolve_db_url(url))
     dialect = DIALECTS[parsed.engine]
     try:
@@ -290,13 +339,30 @@ def connect(url: str | None = None, *, read_only: bool = False) -> Warehouse:
                     f"no warehouse at {path}: load data first with `mci ingest FILE --db "
                     f"{parsed.url}`"
                 )
-            opener = _open_duckdb if parsed.engine == "duckdb" else _open_sqlite
-            raw = opener(path, read_only)
+            if parsed.engine == "duckdb":
+                raw = _open_duckdb(path, read_only)
+            else:
+                raw = _open_sqlite(path, read_only, wait)
     except WarehouseError:
         raise
     except Exception as exc:  # driver errors differ per engine; report them uniformly
+        if _is_lock_conflict(exc):
+            holder = _lock_holder(str(exc))
+            raise WarehouseBusy(
+                f"{parsed.redacted()} is locked by another process{holder} writing to it"
+            ) from exc
         message = str(exc)
         if parsed.engine == "postgresql":
             message = message.replace(parsed.url, parsed.redacted())
         raise WarehouseError(f"cannot open {parsed.redacted()}: {message}") from exc
+    if wait > 0 and parsed.engine == "postgresql":
+        raw.execute(f"SET lock_timeout = '{int(wait * 1000)}ms'")
     return Warehouse(dialect, parsed, raw, read_only)
+
+
+def _lock_holder(message: str) -> str:
+    """`` (PID 123)`` from DuckDB's lock message, when it names the holder."""
+    import re
+
+    found = re.search(r"PID (\d+)", message)
+    return f" (PID {found.group(1)})" if found else ""
