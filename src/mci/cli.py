@@ -149,9 +149,16 @@ def _check_db(db: str | None) -> None:
 
 
 def _check_output(path: Path | None, option: str) -> None:
-    """Refuses an output path that is a folder (exit 2)."""
-    if path is not None and path.is_dir():
+    """Refuses an output path that is a folder, or inside a file (exit 2)."""
+    if path is None:
+        return
+    if path.is_dir():
         _fail(f"{option} {path} is a folder: give a file name", errors.USAGE)
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                _fail(f"{option} {path}: {parent} is a file, not a folder", errors.USAGE)
+            return
 
 
 @app.command()
@@ -393,13 +400,19 @@ def query(
             _fail("give either SQL or --metric options, not both", 2)
         from mci.semantic.api import INTEGER_DIMENSIONS
         from mci.semantic.api import query as semantic_query
+        from mci.semantic.registry import DIMENSIONS, GRAINS, METRICS, check_names
 
+        # Names are checked before the warehouse is opened: a typo is a usage error (2).
+        check_names("metric", metric, tuple(METRICS))
+        check_names("dimension", by or [], DIMENSIONS)
+        check_names("grain", [grain] if grain else [], GRAINS)
         filters: dict[str, list[str]] = {}
         for item in where or []:
             name, sep, value = item.partition("=")
             name = name.strip()
             if not sep or not name:
                 _fail(f"--where takes DIMENSION=VALUE, got {item!r}", 2)
+            check_names("dimension", [name], DIMENSIONS)
             if name in INTEGER_DIMENSIONS and not _whole_number(value):
                 _fail(
                     f"--where {name}={value!r}: {name} takes a whole number "
@@ -440,7 +453,9 @@ def query(
     except WarehouseError:
         raise
     except Exception as exc:  # the engine's own error for a bad query
-        _fail(f"query failed: {exc}")
+        from mci.config import parse_db_url, resolve_db_url
+
+        _fail(f"query failed on {parse_db_url(resolve_db_url(db)).redacted()}: {exc}")
     render_rows(columns, rows, output.value, sys.stdout)
 
 

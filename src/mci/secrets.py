@@ -43,7 +43,7 @@ SECRET_WORDS = ("pass", "pwd", "secret", "token", "key")
 MIN_SCRUB_LENGTH = 3
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
-_EMBEDDED_URL = re.compile(r"(?<![\w+.\-])[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>`]*")
+_EMBEDDED_URL = re.compile(r"(?<![\w+.\-])[A-Za-z][A-Za-z0-9+.\-]*://\S*")
 _KEYWORD_START = re.compile(r"\s*[A-Za-z_][\w.\-]*\s*=")
 _PAIR = re.compile(
     r"(?P<key>[A-Za-z_%][\w.%\-]*)(?P<eq>\s*=\s*)"
@@ -128,8 +128,9 @@ def split_url(url: str, *, cautious: bool = True) -> UrlParts | None:
     follows the first ``/``, ``?`` or ``#``, the URL is ambiguous: a password may hold an
     unencoded ``/``, ``?`` or ``#``, or the path or query may hold an ``@``. ``cautious``
     (for redaction) then takes everything up to the last ``@`` as the userinfo, so that no
-    part of such a password is shown; otherwise (for the driver) the plain reading is kept
-    when its host list is well formed.
+    part of such a password is shown. Otherwise (for the driver) the plain reading is kept
+    when its host list is well formed and the ``@`` is in the query, not in the path (a
+    database name with an ``@`` is rarer than a password with a ``/``).
 
     Example:
         >>> split_url("postgresql://u:p/ss@h/db").password
@@ -151,7 +152,9 @@ def split_url(url: str, *, cautious: bool = True) -> UrlParts | None:
     if "@" not in rest[end:]:
         return plain
     if not cautious and valid_hosts(plain.hosts):
-        return plain
+        path = plain.tail[: _first_of(plain.tail, "?#")]
+        if "@" not in path:
+            return plain
     at = rest.rfind("@")
     after = rest[at + 1 :]
     cut = _first_of(after, "/?#")
@@ -283,10 +286,20 @@ def redact(text: str, *, strict: bool = False) -> str:
     return _mask_pairs(masked)
 
 
+_DELIMITERS = re.compile(r"[\s/?#&=@:;,'\"\\]+")
+
+
 def _spellings(secret: str) -> set[str]:
-    forms = {secret, quote(secret, safe=""), repr(secret)[1:-1], json.dumps(secret)[1:-1]}
-    decoded = unquote(secret)
-    forms |= {decoded, repr(decoded)[1:-1], json.dumps(decoded)[1:-1]}
+    """A secret as written, decoded, quoted, escaped, and the pieces between delimiters.
+
+    The pieces are there because a driver may quote a misread part of a URL: a password
+    with an unencoded ``/`` can end up in a database name it echoes.
+    """
+    forms: set[str] = set()
+    for text in (secret, unquote(secret)):
+        forms |= {text, quote(text, safe=""), quote(text), repr(text)[1:-1]}
+        forms.add(json.dumps(text)[1:-1])
+        forms |= {piece for piece in _DELIMITERS.split(text) if piece}
     return forms
 
 
