@@ -66,7 +66,6 @@ def files(tmp_path_factory: pytest.TempPathFactory, sample: Path) -> dict[str, s
     }
     paths = {key: str(root / name) for key, name in names.items()}
     paths["root"] = str(root)
-    paths["nowhere_db"] = f"duckdb:///{root / 'none' / 'w.duckdb'}"
     return paths
 
 
@@ -187,11 +186,11 @@ FILE_CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(FILE_CASES))
-def test_bad_files(case: str, files: dict[str, str]) -> None:
+def test_bad_files(case: str, files: dict[str, str], tmp_path: Path) -> None:
     args, code, fragments = FILE_CASES[case]
     argv = [a.format(**files) for a in args]
     if argv[0] in ("ingest", "report"):
-        argv += ["--db", files["nowhere_db"]]
+        argv += ["--db", f"duckdb:///{tmp_path / 'w.duckdb'}"]
     result = mci(*argv, cwd=Path(files["root"]))
     check(result, code, *(f.format(**files) for f in fragments))
 
@@ -254,11 +253,11 @@ ARG_CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(ARG_CASES))
-def test_bad_arguments(case: str, files: dict[str, str]) -> None:
+def test_bad_arguments(case: str, files: dict[str, str], tmp_path: Path) -> None:
     args, code, fragments = ARG_CASES[case]
     argv = [a.format(**files) for a in args]
     if argv[:1] in (["ingest"], ["query"], ["report"]) and len(argv) > 1:
-        argv += ["--db", files["nowhere_db"]]
+        argv += ["--db", f"duckdb:///{tmp_path / 'w.duckdb'}"]
     check(mci(*argv, cwd=Path(files["root"])), code, *fragments)
 
 

@@ -154,6 +154,9 @@ def test_redacted_leaves_urls_without_a_password_unchanged(url: str) -> None:
         ("postgresql://u:p/s?s#@h/db", "postgresql://u:p%2Fs%3Fs%23@h/db"),
         ("postgresql://u:a b@h/db", "postgresql://u:a%20b@h/db"),
         ("postgresql://u:100%@h/db", "postgresql://u:100%25@h/db"),
+        # a password starting with / would leave "u:" as a host with an empty port
+        ("postgresql://u:/pw x@127.0.0.1:1/db", "postgresql://u:%2Fpw%20x@127.0.0.1:1/db"),
+        ("postgresql://u:12/pw@h/db", "postgresql://u:12%2Fpw@h/db"),
         # already well formed: unchanged
         ("postgresql://u:p%40ss@h/db", "postgresql://u:p%40ss@h/db"),
         ("postgresql://h/db?user=me@corp", "postgresql://h/db?user=me@corp"),

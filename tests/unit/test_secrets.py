@@ -32,7 +32,10 @@ from mci.secrets import MASK, redact, scrub, secrets_in, split_url
             "postgresql://u@h/db?sslmode=require&sslpassword=x1&application_name=a",
             "postgresql://u@h/db?sslmode=require&sslpassword=***&application_name=a",
         ),
-        ("postgresql://h/db?api_token=t&secret_key=k", "postgresql://h/db?api_token=***&secret_key=***"),
+        (
+            "postgresql://h/db?api_token=t&secret_key=k",
+            "postgresql://h/db?api_token=***&secret_key=***",
+        ),
         ("postgresql://h/db?PASS%77ORD=x1", "postgresql://h/db?PASS%77ORD=***"),  # encoded key
         ("postgresql://h/db#fragment", "postgresql://h/db#***"),
         # libpq keyword strings
@@ -94,6 +97,11 @@ def test_scrub_removes_each_spelling_of_the_secrets() -> None:
     keywords = secrets_in("host=h password='it\\'s secret'")
     assert scrub("it's secret, 'it\\'s secret'", keywords) == "***, ***"
     assert "my password is hunter2" in secrets_in("my password is hunter2")
+    # a driver that misreads the URL may quote a piece of the password: pieces go too
+    pieces = secrets_in("postgresql://analyst:/Zq7W x@127.0.0.1:1/db")
+    assert scrub('unexpected spaces found in "Zq7W x@127.0.0.1:1/db"', pieces) == (
+        'unexpected spaces found in "*** x@127.0.0.1:1/db"'
+    )
     assert secrets_in("duckdb:///x.duckdb") == []
     assert secrets_in(None) == []
 
