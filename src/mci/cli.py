@@ -431,9 +431,7 @@ def query(
                 compare.value if compare else None,
                 db,
             )
-        except ValueError as exc:
-            if isinstance(exc, _config_error()):
-                raise
+        except ValueError as exc:  # a bad date or filter, or a malformed URL: usage
             _fail(str(exc), 2)
         rows = [
             tuple(None if _missing(v) else v for v in row) for row in frame.itertuples(index=False)
@@ -457,12 +455,6 @@ def query(
 
         _fail(f"query failed on {parse_db_url(resolve_db_url(db)).redacted()}: {exc}")
     render_rows(columns, rows, output.value, sys.stdout)
-
-
-def _config_error() -> type[Exception]:
-    from mci.config import ConfigError
-
-    return ConfigError
 
 
 def _whole_number(text: str) -> bool:
@@ -608,7 +600,7 @@ def exit_code(status: object) -> int:
         return 0
     if isinstance(status, int):
         return int(status)
-    print(status, file=sys.stderr)
+    print(errors.clean(str(status)), file=sys.stderr)
     return 1
 
 

@@ -18,6 +18,9 @@ secrets of the database URLs of the run (``--db`` values and ``MCI_DB_URL``) scr
 wherever they appear. A traceback is shown only with ``mci --debug`` (or ``MCI_DEBUG=1``),
 and it is cleaned the same way.
 
+This module is imported by every command, so it imports nothing heavier than ``os`` until
+an error needs it (the URL parser and the redaction patterns are loaded then).
+
 Example:
     >>> from mci.config import ConfigError
     >>> describe(ConfigError("unsupported database URL 'x'"))
@@ -31,17 +34,16 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from mci.config import DB_URL_ENV, ConfigError, parse_db_url, resolve_db_url
-from mci.secrets import redact, scrub, secrets_in
+if TYPE_CHECKING:
+    from pathlib import Path
 
 OK = 0
 ERROR = 1
 USAGE = 2
 DEBUG_ENV = "MCI_DEBUG"
+DB_URL_ENV = "MCI_DB_URL"  # mci.config.DB_URL_ENV, not imported: see above
 
 
 class CliError(Exception):
@@ -67,7 +69,6 @@ def fail(message: str, code: int = ERROR) -> NoReturn:
     raise CliError(message, code)
 
 
-@dataclass
 class Run:
     """What one run of the command line needs to report its errors.
 
@@ -75,13 +76,24 @@ class Run:
         debug: show tracebacks.
         db: the last ``--db`` value of the command line, if any.
         db_values: the database URLs given (``--db`` values, then ``MCI_DB_URL``).
-        secrets: their secret values, in every spelling (see :func:`mci.secrets.secrets_in`).
     """
 
-    debug: bool = False
-    db: str | None = None
-    db_values: list[str] = field(default_factory=list)
-    secrets: list[str] = field(default_factory=list)
+    def __init__(
+        self, debug: bool = False, db: str | None = None, db_values: Sequence[str] = ()
+    ) -> None:
+        self.debug = debug
+        self.db = db
+        self.db_values = list(db_values)
+        self._secrets: list[str] | None = None
+
+    @property
+    def secrets(self) -> list[str]:
+        """The secret values of :attr:`db_values`, in every spelling (worked out once)."""
+        if self._secrets is None:
+            from mci.secrets import secrets_in
+
+            self._secrets = [s for value in self.db_values for s in secrets_in(value)]
+        return self._secrets
 
 
 _RUN = Run()
@@ -115,12 +127,7 @@ def begin(argv: Sequence[str]) -> Run:
     global _RUN
     values = db_values(argv)
     options = db_values(argv, environment=False)
-    _RUN = Run(
-        debug=debug_from_env(),
-        db=options[-1] if options else None,
-        db_values=values,
-        secrets=[s for v in values for s in secrets_in(v)],
-    )
+    _RUN = Run(debug=debug_from_env(), db=options[-1] if options else None, db_values=values)
     return _RUN
 
 
@@ -137,6 +144,8 @@ def current() -> Run:
 def clean(text: str) -> str:
     """The text with every secret hidden: redacted, and the run's secrets scrubbed."""
     try:
+        from mci.secrets import redact, scrub
+
         return scrub(redact(text), _RUN.secrets)
     except Exception:  # never let a message leak because redaction itself failed
         return "(message hidden: it could not be checked for secrets)"
@@ -160,6 +169,9 @@ def _from_driver(exc: BaseException) -> bool:
 
 
 def _warehouse_shown(db: str | None) -> str:
+    from mci.config import ConfigError, parse_db_url, resolve_db_url
+    from mci.secrets import redact
+
     url = resolve_db_url(db)
     try:
         return parse_db_url(url).redacted()
@@ -168,6 +180,10 @@ def _warehouse_shown(db: str | None) -> str:
 
 
 def _folder_instead_of_file(db: str | None) -> Path | None:
+    from pathlib import Path
+
+    from mci.config import ConfigError, parse_db_url, resolve_db_url
+
     try:
         parsed = parse_db_url(resolve_db_url(db))
     except ConfigError:
@@ -196,6 +212,8 @@ def describe(exc: BaseException, db: str | None = None) -> tuple[str, int]:
     Returns:
         The message (not yet cleaned of secrets: see :func:`clean`) and the exit code.
     """
+    from mci.config import ConfigError
+
     if isinstance(exc, CliError):
         return exc.message, exc.code
     if isinstance(exc, ConfigError):
