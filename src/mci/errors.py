@@ -11,6 +11,7 @@ code  meaning
 2     usage or contract: a bad option or argument (Typer's own usage errors included), a
       malformed database URL, a file whose columns do not match the contract, a
       statement ``mci query`` refuses because it would write
+130   interrupted (Ctrl-C; Typer's own mapping of ``KeyboardInterrupt``)
 ====  =================================================================================
 
 Every message passes through :func:`clean` first: :func:`mci.secrets.redact`, then the
