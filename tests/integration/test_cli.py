@@ -30,9 +30,11 @@ def loaded(tmp_path, dirty_export):
     return url, truth, result
 
 
-def test_ingest_json_is_the_last_line_and_accounts_for_every_row(loaded, dirty_export):
+def test_ingest_json_is_all_of_stdout_and_accounts_for_every_row(loaded, dirty_export):
     _, truth, result = loaded
-    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    summary = json.loads(result.stdout)
+    assert len(result.stdout.strip().splitlines()) == 1  # one line: readers take the last
+    assert "dirty.csv: load 1:" in result.stderr  # the human summary went to stderr
     assert set(summary) == {
         "load_id",
         "source",
@@ -53,8 +55,10 @@ def test_ingest_again_says_nothing_to_do(loaded, dirty_export):
     url, _, _ = loaded
     again = mci("ingest", str(dirty_export[0]), "--db", url, "--json")
     assert again.returncode == 0
-    assert "already loaded" in again.stdout
-    assert json.loads(again.stdout.strip().splitlines()[-1])["status"] == "unchanged"
+    assert "already loaded" in again.stderr
+    assert json.loads(again.stdout)["status"] == "unchanged"
+    human = mci("ingest", str(dirty_export[0]), "--db", url)
+    assert human.returncode == 0 and "already loaded" in human.stdout
 
 
 def test_missing_columns_exit_2_and_name_file_columns_found(tmp_path):
@@ -79,7 +83,7 @@ def test_rename_option_maps_headers(tmp_path, sample):
     assert refused.returncode == 2 and "--rename" in refused.stderr
     accepted = mci("ingest", str(renamed), "--db", url, "--rename", "Dates=Date", "--json")
     assert accepted.returncode == 0, accepted.stderr
-    assert json.loads(accepted.stdout.splitlines()[-1])["rows_loaded"] == 20
+    assert json.loads(accepted.stdout)["rows_loaded"] == 20
 
 
 def test_query_csv_has_a_header_row(loaded):
@@ -244,8 +248,101 @@ def test_mapping_file_maps_headers_and_bad_files_are_refused(tmp_path, sample):
     url = f"duckdb:///{tmp_path / 'w.duckdb'}"
     done = mci("ingest", str(renamed), "--db", url, "--mapping", str(mapping), "--json")
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.splitlines()[-1])["rows_loaded"] == 20
+    assert json.loads(done.stdout)["rows_loaded"] == 20
     bad = tmp_path / "bad.toml"
     bad.write_text('[rename]\nDates = "When"\n')
     refused = mci("ingest", str(renamed), "--db", url, "--mapping", str(bad))
     assert refused.returncode == 2 and "not a contract column" in refused.stderr
+
+
+# -- several files at once -------------------------------------------------------------------
+
+
+def _exports(tmp_path: Path, sample: Path) -> tuple[Path, Path, Path]:
+    """Three exports: a and c load; b passes the column check but fails to load."""
+    lines = sample.read_bytes().decode("utf-8-sig").splitlines(keepends=True)
+    header, rows = lines[0], lines[1:]
+    a, b, c = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
+    a.write_text(header + "".join(rows[:10]))
+    b.write_bytes((header + "".join(rows[10:15])).encode().replace(b"Chicago", b"Chic\xe0go"))
+    c.write_text(header + "".join(rows[15:]))
+    return a, b, c
+
+
+def _loaded_rows(url: str) -> int:
+    result = mci(
+        "query", "SELECT count(*) AS n FROM campaign_performance", "--db", url, "--format", "json"
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)[0]["n"]
+
+
+def test_several_files_print_each_summary_and_name_what_was_skipped(tmp_path, sample):
+    a, b, c = _exports(tmp_path, sample)
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    result = mci("ingest", str(a), str(b), str(c), "--db", url)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "a.csv: load 1: 10 read, 10 loaded" in result.stdout  # a landed and says so
+    assert f"error: {b}: " in result.stderr  # the failing file, then why
+    assert f"skipped: {c}" in result.stderr
+    assert "c.csv" not in result.stdout
+    assert _loaded_rows(url) == 10
+    # once b is fixed, a is already there and b and c load
+    b.write_bytes(b.read_bytes().replace(b"Chic\xe0go", b"Chicago"))
+    again = mci("ingest", str(a), str(b), str(c), "--db", url)
+    assert again.returncode == 0, again.stderr
+    assert "a.csv: already loaded" in again.stdout and "c.csv: load 3" in again.stdout
+    assert _loaded_rows(url) == 20
+
+
+def test_a_contract_error_in_any_file_loads_nothing(tmp_path, sample):
+    a, _, c = _exports(tmp_path, sample)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Campaign_ID,Company\n1,x\n")
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    result = mci("ingest", str(a), str(bad), str(c), "--db", url, "--json")
+    assert result.returncode == 2
+    outcomes = json.loads(result.stdout)
+    assert [o["status"] for o in outcomes] == ["skipped", "failed", "skipped"]
+    assert outcomes[1]["exit_code"] == 2 and "missing columns" in outcomes[1]["error"]
+    assert f"skipped: {a}" in result.stderr and f"skipped: {c}" in result.stderr
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_ingest_json_parses_for_one_several_failing_and_unchanged_files(tmp_path, sample):
+    a, b, c = _exports(tmp_path, sample)
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    one = mci("ingest", str(a), "--db", url, "--json")
+    assert one.returncode == 0, one.stderr
+    assert json.loads(one.stdout)["status"] == "loaded"
+    unchanged = mci("ingest", str(a), "--db", url, "--json")
+    assert json.loads(unchanged.stdout)["status"] == "unchanged"
+    assert "already loaded" in unchanged.stderr
+    several = mci("ingest", str(a), str(c), "--db", url, "--json")
+    assert several.returncode == 0, several.stderr
+    assert [(o["source"], o["status"]) for o in json.loads(several.stdout)] == [
+        ("a.csv", "unchanged"),
+        ("c.csv", "loaded"),
+    ]
+    failing = mci("ingest", str(b), "--db", url, "--json")
+    assert failing.returncode == 1
+    [outcome] = [json.loads(failing.stdout)]
+    assert outcome["status"] == "failed" and outcome["exit_code"] == 1
+    assert outcome["error"].startswith(f"{b}: ")
+    mixed = mci("ingest", str(c), str(b), str(a), "--db", url, "--json", "--replace")
+    assert mixed.returncode == 1
+    assert [o["status"] for o in json.loads(mixed.stdout)] == ["loaded", "failed", "skipped"]
+    missing = mci("ingest", str(tmp_path / "nope.csv"), "--db", url, "--json")
+    assert missing.returncode == 1
+    assert json.loads(missing.stdout)["error"].endswith("no such file")
+
+
+def test_where_on_a_whole_number_dimension_says_so(loaded):
+    url, _, _ = loaded
+    result = mci("query", "--metric", "spend", "--where", "duration_days=abc", "--db", url)
+    assert result.returncode == 2
+    assert "duration_days" in result.stderr and "whole number" in result.stderr
+    assert "int()" not in result.stderr and "Traceback" not in result.stderr
+    good = mci("query", "--metric", "campaigns", "--where", "duration_days=30", "--db", url)
+    assert good.returncode == 0, good.stderr

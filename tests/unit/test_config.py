@@ -144,3 +144,73 @@ def test_redacted_hides_the_password(url: str, expected: str) -> None:
 )
 def test_redacted_leaves_urls_without_a_password_unchanged(url: str) -> None:
     assert parse_db_url(url).redacted() == url
+
+
+@pytest.mark.parametrize(
+    ("url", "driver_url"),
+    [
+        # a password written without percent-encoding reaches the driver encoded
+        ("postgresql://u:p@ss@127.0.0.1:5432/db", "postgresql://u:p%40ss@127.0.0.1:5432/db"),
+        ("postgresql://u:p/s?s#@h/db", "postgresql://u:p%2Fs%3Fs%23@h/db"),
+        ("postgresql://u:a b@h/db", "postgresql://u:a%20b@h/db"),
+        ("postgresql://u:100%@h/db", "postgresql://u:100%25@h/db"),
+        # a password starting with / would leave "u:" as a host with an empty port
+        ("postgresql://u:/pw x@127.0.0.1:1/db", "postgresql://u:%2Fpw%20x@127.0.0.1:1/db"),
+        ("postgresql://u:12/pw@h/db", "postgresql://u:12%2Fpw@h/db"),
+        # already well formed: unchanged
+        ("postgresql://u:p%40ss@h/db", "postgresql://u:p%40ss@h/db"),
+        ("postgresql://h/db?user=me@corp", "postgresql://h/db?user=me@corp"),
+        ("postgresql://u@h1:5432,h2:5433/db", "postgresql://u@h1:5432,h2:5433/db"),
+        ("postgresql://u@[::1]:5432/db", "postgresql://u@[::1]:5432/db"),
+    ],
+)
+def test_postgresql_userinfo_is_encoded_for_the_driver(url: str, driver_url: str) -> None:
+    parsed = parse_db_url(url)
+    assert parsed.url == driver_url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://u:Hunter2pw@[::1/db",  # an unclosed IPv6 bracket
+        "postgresql://u:Hunter2pw@db.internal:port/db",  # a port that is not a number
+        "postgresql://u:Hunter2pw@db.internal:99999/db",  # a port out of range
+        "postgresql://u:Hunter2pw@db internal/db",  # a space in the host
+        "postgresql://u:Hunter2pw@db/x%00y",  # a NUL character
+    ],
+)
+def test_malformed_postgresql_hosts_are_refused_without_the_password(url: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_db_url(url)
+    assert "Hunter2pw" not in str(info.value)
+    assert "postgresql://u:***@" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://analyst:Hunter2pw@db/x",
+        "host=db password=Hunter2pw",
+        "host=db password='Hunter2pw",
+        "analyst:Hunter2pw@db",
+        "duckdb:Hunter2pw@x",
+    ],
+)
+def test_refused_urls_are_shown_redacted(url: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_db_url(url)
+    assert "Hunter2pw" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "postgresql://analyst@db:5432/mci?sslmode=require&password=Hunter2pw",
+            "postgresql://analyst@db:5432/mci?sslmode=require&password=***",
+        ),
+        ("postgresql://analyst:p@ss@db/mci", "postgresql://analyst:***@db/mci"),
+    ],
+)
+def test_redacted_hides_query_passwords_and_unencoded_at_signs(url: str, expected: str) -> None:
+    assert parse_db_url(url).redacted() == expected
