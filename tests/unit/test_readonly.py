@@ -29,6 +29,7 @@ from mci.warehouse.sql import compile_sql
         "SELECT 1;",  # one statement with its terminator
         "-- a comment\nSELECT 1",
         "SELECT 'DELETE FROM campaign_performance' AS text",  # a write only inside a string
+        "SELECT range AS n FROM range(10)",  # a table function that reads no file
     ],
 )
 def test_reads_are_accepted(sql: str) -> None:

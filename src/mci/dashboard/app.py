@@ -77,7 +77,9 @@ def _run_page(db: str) -> None:
         _poll_until_readable(db)
         return
     except WarehouseError as exc:
-        st.error(plain(str(exc)))
+        from mci.secrets import redact, scrub, secrets_in
+
+        st.error(plain(scrub(redact(str(exc)), secrets_in(db))))
         return
     if not rows:
         st.navigation([st.Page(_empty_page, title="Get started", url_path="start")]).run()

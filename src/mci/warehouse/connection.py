@@ -337,7 +337,7 @@ def _connect_once(url: str | None, read_only: bool, wait: float) -> Warehouse:
             if read_only and not path.exists():
                 raise WarehouseError(
                     f"no warehouse at {path}: load data first with `mci ingest FILE --db "
-                    f"{parsed.url}`"
+                    f"{parsed.redacted()}`"
                 )
             if parsed.engine == "duckdb":
                 raw = _open_duckdb(path, read_only)
@@ -351,9 +351,10 @@ def _connect_once(url: str | None, read_only: bool, wait: float) -> Warehouse:
             raise WarehouseBusy(
                 f"{parsed.redacted()} is locked by another process{holder} writing to it"
             ) from exc
-        message = str(exc)
-        if parsed.engine == "postgresql":
-            message = message.replace(parsed.url, parsed.redacted())
+        from mci.secrets import redact, scrub, secrets_in
+
+        # Drivers quote the URL, or pieces of it, back: both are cleaned.
+        message = scrub(redact(str(exc)), secrets_in(parsed.url))
         raise WarehouseError(f"cannot open {parsed.redacted()}: {message}") from exc
     if wait > 0 and parsed.engine == "postgresql":
         raw.execute(f"SET lock_timeout = '{int(wait * 1000)}ms'")

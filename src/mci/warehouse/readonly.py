@@ -112,6 +112,8 @@ def _file_table(statement: Any) -> str | None:
     from sqlglot import exp
 
     for table in statement.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier):  # a table function: checked by name
+            continue
         name = table.name
         if "/" in name or "\\" in name or (table.this.quoted and "." in name):
             return name
