@@ -12,18 +12,26 @@ Example:
 
 from __future__ import annotations
 
+import bisect
+import codecs
 import csv
 import hashlib
 import io
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mci.ingest.contract import SOURCE_COLUMNS
-from mci.ingest.errors import ContractError, IngestError
+from mci.ingest.contract import ENCODINGS, SOURCE_COLUMNS
+from mci.ingest.errors import ContractError, IngestError, plain_cause, shorten
 
 FORMATS = {".csv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
 _CHUNK = 1 << 22
+_BOM = codecs.BOM_UTF8
+# The longest line a file may hold (DuckDB's readers are given the same maximum).
+MAX_LINE_BYTES = 16 << 20
+# Header names listed in a message, at most.
+_NAMES_SHOWN = 40
 
 
 @dataclass(frozen=True)
@@ -84,14 +92,26 @@ def read_mapping_file(path: Path) -> dict[str, str]:
         Languages = "Language"
 
     Raises:
-        ValueError: the file is missing, is not TOML, or maps to a name outside the contract.
+        ValueError: the file is missing, a folder or otherwise not a readable file, is not
+            UTF-8 TOML, or maps to a name outside the contract; the message names the path.
     """
     import tomllib
 
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder, not a mapping file (a TOML file with [rename])")
+    if path.exists() and not path.is_file():
+        raise ValueError(f"{path}: is not a regular file: a mapping file is a TOML file")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ValueError(f"{path}: no such mapping file") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{path}: the mapping file is not UTF-8 text") from None
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read the mapping file: {plain_cause(exc)}") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{path}: not valid TOML ({exc})") from None
     table = data.get("rename", {})
@@ -114,21 +134,60 @@ def detect_format(path: Path) -> str:
         ) from None
 
 
-def read_header(path: Path) -> list[str]:
-    """Reads a CSV file's header line (UTF-8, with or without a byte-order mark, LF or CRLF).
+def check_encoding(encoding: str) -> str:
+    """The canonical name of a supported text encoding (``utf-8``, ``latin-1``, ``cp1252``).
 
     Raises:
-        IngestError: the file is empty or its first line is not UTF-8.
+        ValueError: the encoding is not one the ingest reads.
+    """
+    try:
+        name = codecs.lookup(encoding).name
+    except (LookupError, TypeError):
+        name = None
+    canonical = {codecs.lookup(known).name: known for known in ENCODINGS}
+    if name not in canonical:
+        raise ValueError(f"unknown encoding {encoding!r}; valid: {', '.join(ENCODINGS)}")
+    return canonical[name]
+
+
+def read_header(path: Path, encoding: str = "utf-8") -> list[str]:
+    """Reads a CSV file's header line.
+
+    The line ends at the first line break (LF, CRLF or a lone CR); a UTF-8 byte-order mark
+    before it is dropped.
+
+    Args:
+        path: the file.
+        encoding: the file's text encoding (see :data:`mci.ingest.contract.ENCODINGS`).
+
+    Raises:
+        IngestError: the file is empty, its first line is blank or not text in ``encoding``.
+        ContractError: the first line is not a CSV line.
     """
     with path.open("rb") as handle:
-        first = handle.readline(1 << 20)
+        start = handle.read(1 << 20)
+    breaks = [i for i in (start.find(b"\n"), start.find(b"\r")) if i >= 0]
+    first = start[: min(breaks)] if breaks else start
+    first = first.removeprefix(_BOM)
     if not first.strip():
-        raise IngestError(path, "the file is empty: no header line", line=0)
+        if not start.strip():
+            raise IngestError(path, "the file is empty: no header line", line=0)
+        raise IngestError(path, "the first line is blank: it must be the header", line=0)
     try:
-        text = first.decode("utf-8-sig")
+        text = first.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise IngestError(path, f"the header is not UTF-8 text ({exc.reason})", line=0) from None
-    return [name.strip() for name in next(csv.reader(io.StringIO(text)))]
+        name = ENCODING_NAMES.get(encoding, encoding)
+        hint = "; load the file with its encoding (latin-1, cp1252)" if encoding == "utf-8" else ""
+        raise IngestError(
+            path,
+            f"the header is not {name} text (byte 0x{first[exc.start : exc.start + 1].hex()} at "
+            f"byte {exc.start + 1}: {exc.reason}){hint}",
+            line=0,
+        ) from None
+    try:
+        return [name.strip() for name in next(csv.reader(io.StringIO(text)))]
+    except csv.Error as exc:
+        raise ContractError(path, f"the header is not a CSV line ({exc})", line=0) from None
 
 
 def _parquet_header(path: Path) -> list[str]:
@@ -140,12 +199,41 @@ def _parquet_header(path: Path) -> list[str]:
         raise IngestError(path, f"not a readable Parquet file ({exc})") from None
 
 
-def read_layout(path: Path, renames: Mapping[str, str] | None = None) -> SourceLayout:
+def check_source_path(path: Path) -> None:
+    """Checks that ``path`` is a regular file (following links).
+
+    Raises:
+        IngestError: no such file, a folder, or not a regular file (a FIFO, a device).
+    """
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise IngestError(path, "no such file") from None
+    except OSError as exc:
+        raise IngestError(path, plain_cause(exc)) from None
+    if stat.S_ISDIR(mode):
+        raise IngestError(path, "is a folder, not a file: give the export file itself")
+    if not stat.S_ISREG(mode):
+        raise IngestError(path, "is not a regular file (a pipe or a device): give an export file")
+
+
+def _names(names: Sequence[str]) -> str:
+    """Header names for a message: each shortened, at most ``_NAMES_SHOWN`` of them."""
+    shown = ", ".join(shorten(name, 80) for name in names[:_NAMES_SHOWN])
+    if len(names) > _NAMES_SHOWN:
+        shown += f", … ({len(names):,} columns)"
+    return shown
+
+
+def read_layout(
+    path: Path, renames: Mapping[str, str] | None = None, encoding: str = "utf-8"
+) -> SourceLayout:
     """Checks a file's columns against the contract and says where each one is.
 
     Args:
         path: a ``.csv`` or ``.parquet`` export.
         renames: file header to contract name, for renamed headers.
+        encoding: a CSV file's text encoding (Parquet text is always UTF-8).
 
     Returns:
         The file's layout.
@@ -153,13 +241,16 @@ def read_layout(path: Path, renames: Mapping[str, str] | None = None) -> SourceL
     Raises:
         ContractError: contract columns are missing, or a column appears twice; the message
             names the file, the missing columns and the columns found.
-        IngestError: the file does not exist, is empty, or is of an unknown type.
+        IngestError: the file does not exist, is a folder or not a regular file, cannot be
+            read, is empty, or is of an unknown type.
     """
-    if not path.is_file():
-        raise IngestError(path, "no such file")
+    check_source_path(path)
     renames = dict(renames or {})
     fmt = detect_format(path)
-    header = read_header(path) if fmt == "csv" else _parquet_header(path)
+    try:
+        header = read_header(path, encoding) if fmt == "csv" else _parquet_header(path)
+    except OSError as exc:
+        raise IngestError(path, plain_cause(exc)) from None
     mapped = [renames.get(name, name) for name in header]
     seen: dict[str, int] = {}
     for index, name in enumerate(mapped):
@@ -180,7 +271,7 @@ def read_layout(path: Path, renames: Mapping[str, str] | None = None) -> SourceL
             hint = "; map renamed headers with --rename OLD=NEW (e.g. --rename Dates=Date)"
         raise ContractError(
             path,
-            f"missing columns: {', '.join(missing)}; columns found: {', '.join(header)}{hint}",
+            f"missing columns: {', '.join(missing)}; columns found: {_names(header)}{hint}",
             line=0,
         )
     positions = {name: seen[name] for name in SOURCE_COLUMNS}
@@ -201,24 +292,236 @@ class FileScan:
         line_separator: a control character absent from the file (as a DuckDB string
             escape), so the file can be read one whole line per row; ``None`` when the file
             holds them all (a binary file).
+        ascii: every byte is ASCII (the same text in every supported encoding).
+        utf8: the bytes are valid UTF-8.
+        uniform_breaks: every line ends the same way, all LF or all CRLF (DuckDB's readers
+            split such a file as an editor does; a lone CR, or LF and CRLF mixed, they do not).
+        bad_lines: for a file re-encoded by :func:`rewrite_text`, its lines that were not
+            text in the file's encoding (line number to message); empty otherwise.
     """
 
     sha256: str
     line_separator: str | None
+    ascii: bool = True
+    utf8: bool = True
+    uniform_breaks: bool = True
+    bad_lines: Mapping[int, str] = field(default_factory=dict)
+
+    def readable_as_is(self, encoding: str = "utf-8") -> bool:
+        """Whether DuckDB can read the file's bytes as they are (else :func:`rewrite_text`)."""
+        text = self.utf8 if encoding == "utf-8" else self.ascii
+        return text and self.uniform_breaks
+
+
+class _LineBreaks:
+    """Counts a stream's line breaks, chunk by chunk, to tell uniform ones from a mix.
+
+    Chunks without a CR cost one ``in`` test; only chunks with a CR (a CRLF file) are counted.
+    """
+
+    def __init__(self) -> None:
+        self.lf_only = False  # a line ends in a bare LF
+        self.cr = 0
+        self.crlf = 0
+        self._pending_cr = False  # the previous chunk ended in CR
+
+    def feed(self, chunk: bytes) -> None:
+        if not self._pending_cr and b"\r" not in chunk:
+            self.lf_only = self.lf_only or b"\n" in chunk
+            return
+        self.cr += chunk.count(b"\r")
+        pairs = chunk.count(b"\r\n") + (self._pending_cr and chunk[:1] == b"\n")
+        self.crlf += pairs
+        lf = chunk.count(b"\n")
+        self.lf_only = self.lf_only or lf > pairs
+        self._pending_cr = chunk[-1:] == b"\r"
+
+    @property
+    def uniform(self) -> bool:
+        lone_cr = self.cr > self.crlf
+        return not lone_cr and not (self.lf_only and self.crlf)
 
 
 def scan_file(path: Path, on_bytes: Callable[[int], None] | None = None) -> FileScan:
-    """Reads the file once: its sha256 and a separator it lacks."""
+    """Reads the file once: its sha256, a separator it lacks, its encoding and line breaks.
+
+    A clean export costs little beyond the checksum: an ASCII chunk is recognised without
+    decoding it, and a chunk without a CR needs no counting.
+    """
     digest = hashlib.sha256()
     absent = list(_SEPARATORS)
+    all_ascii = utf8 = True
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    breaks = _LineBreaks()
     with path.open("rb") as handle:
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
             absent = [c for c in absent if c not in chunk]
+            if not chunk.isascii():
+                all_ascii = False
+            if utf8 and (not chunk.isascii() or decoder.getstate()[0]):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    utf8 = False
+            breaks.feed(chunk)
             if on_bytes is not None:
                 on_bytes(len(chunk))
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            utf8 = False
     separator = "\\x" + absent[0].hex() if absent else None
-    return FileScan(digest.hexdigest(), separator)
+    return FileScan(digest.hexdigest(), separator, all_ascii, utf8, breaks.uniform)
+
+
+@dataclass(frozen=True)
+class TextRewrite:
+    """What :func:`rewrite_text` wrote.
+
+    Attributes:
+        line_separator: as :attr:`FileScan.line_separator`, for the written file.
+        bad_lines: lines that were not text in the encoding (0-based line number, the header
+            being line 0) and why, in words; their bytes are kept escaped (see
+            :func:`escape_bytes`).
+    """
+
+    line_separator: str | None
+    bad_lines: dict[int, str]
+
+
+def escape_bytes(line: bytes, encoding: str = "utf-8") -> str:
+    r"""A line that is not valid text, as text that keeps every byte.
+
+    Bytes that do not decode become ``\xHH`` and a backslash becomes ``\\``, so the
+    original bytes can always be restored (undo the two escapes).
+
+    Example:
+        >>> escape_bytes(b"Chic\xe0go \\ caf\xc3\xa9")
+        'Chic\\xe0go \\\\ café'
+    """
+    return line.replace(b"\\", b"\\\\").decode(encoding, "backslashreplace")
+
+
+ENCODING_NAMES = {"utf-8": "UTF-8", "latin-1": "Latin-1", "cp1252": "Windows-1252"}
+
+
+def _bad_line_message(line: bytes, encoding: str) -> str:
+    """Why a line is not text: its first bad byte, where, and what to do."""
+    name = ENCODING_NAMES.get(encoding, encoding)
+    try:
+        line.decode(encoding)
+    except UnicodeDecodeError as exc:
+        column = len(line[: exc.start].decode(encoding, "replace")) + 1
+        byte = line[exc.start : exc.start + 1].hex()
+        hint = (
+            "; if the export comes from a tool writing Latin-1 or Windows-1252, load it "
+            "with that encoding (latin-1, cp1252)"
+            if encoding == "utf-8"
+            else ""
+        )
+        return (
+            f"the line is not valid {name} text: byte 0x{byte.upper()} at character {column} "
+            f"(kept in the raw line as \\x{byte}){hint}"
+        )
+    return f"the line is not valid {name} text"
+
+
+def rewrite_text(
+    source: Path,
+    target: Path,
+    encoding: str = "utf-8",
+    blank_lines: frozenset[int] = frozenset(),
+    on_bytes: Callable[[int], None] | None = None,
+) -> TextRewrite:
+    """Writes ``source`` to ``target`` as UTF-8 text whose lines all end in LF, streaming.
+
+    A line break is an LF, a CRLF or a lone CR (an old Mac export), as an editor shows them; a
+    UTF-8 byte-order mark at the start is dropped. A line that is not text in ``encoding`` is
+    written escaped (:func:`escape_bytes`) and listed; lines in ``blank_lines`` are written
+    empty. Memory stays flat: the file goes through in chunks of a few megabytes.
+
+    Args:
+        source: the file as it arrived.
+        target: where the UTF-8 text goes.
+        encoding: the source's encoding (see :data:`mci.ingest.contract.ENCODINGS`).
+        blank_lines: line numbers (header 0) to write as empty lines.
+        on_bytes: told how many source bytes each chunk held.
+
+    Returns:
+        The written file's separator and its bad lines.
+
+    Raises:
+        IngestError: a line is longer than :data:`MAX_LINE_BYTES`.
+    """
+    bad: dict[int, str] = {}
+    blanks = sorted(blank_lines)
+    absent = list(_SEPARATORS)
+    line = 0  # the number of the first line of the next block
+    carry = b""
+    with source.open("rb") as reader, target.open("wb") as out:
+        while True:
+            chunk = reader.read(_CHUNK)
+            data = carry + chunk
+            if line == 0 and not carry:  # the start of the file (a chunk is never shorter)
+                data = data.removeprefix(_BOM)
+            if chunk:
+                # A block ends after its last line break; a CR at its very end waits for the
+                # next chunk (it may be the first half of a CRLF).
+                end = max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1)) + 1
+                block, carry = data[:end], data[end:]
+                if len(carry) > MAX_LINE_BYTES:
+                    raise IngestError(
+                        source,
+                        f"the line is longer than {MAX_LINE_BYTES >> 20} MiB, the most a line "
+                        "may hold: is this a text export?",
+                        line=line,
+                    )
+            else:
+                block, carry = data, b""
+            text = block.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+            lines = text.count(b"\n")
+            lo, hi = bisect.bisect_left(blanks, line), bisect.bisect_right(blanks, line + lines)
+            written = _encode_block(text, encoding, line, frozenset(blanks[lo:hi]), bad)
+            absent = [c for c in absent if c not in written]
+            out.write(written)
+            line += lines
+            if on_bytes is not None and chunk:
+                on_bytes(len(chunk))
+            if not chunk:
+                break
+    separator = "\\x" + absent[0].hex() if absent else None
+    return TextRewrite(separator, bad)
+
+
+def _encode_block(
+    text: bytes, encoding: str, line: int, blank_lines: frozenset[int], bad: dict[int, str]
+) -> bytes:
+    """A block of LF-terminated lines (the first numbered ``line``) as UTF-8 bytes.
+
+    ``blank_lines`` holds the block's own lines to write empty.
+    """
+    if not blank_lines:
+        try:
+            decoded = text.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+        else:
+            return text if encoding == "utf-8" else decoded.encode("utf-8")
+    parts = text.split(b"\n")
+    out: list[str] = []
+    for offset, part in enumerate(parts):
+        number = line + offset
+        if number in blank_lines:
+            out.append("")
+            continue
+        try:
+            out.append(part.decode(encoding))
+        except UnicodeDecodeError:
+            out.append(escape_bytes(part, encoding))
+            bad[number] = _bad_line_message(part, encoding)
+    return "\n".join(out).encode("utf-8")
 
 
 def sha256_of(path: Path, on_bytes: Callable[[int], None] | None = None) -> str:
