@@ -14,7 +14,7 @@ from tests.conftest import ENGINES, url_for
 from tests.support.warehouse import quarantined_lines, snapshot
 
 from mci.ingest import process
-from mci.ingest.errors import ContractError, IngestError
+from mci.ingest.errors import ContractError
 from mci.ingest.pipeline import ingest
 from mci.ingest.progress import NoProgress
 from mci.ingest.quality import quality_report
@@ -321,16 +321,17 @@ def test_a_line_that_is_not_utf8_is_quarantined_and_the_rest_loads(db_url, sampl
     parts = lines[7].split(b",", 2)
     parts[1] = b"Cura\xe7ao \\ NY \xe9"  # the Company field
     lines[7] = b",".join(parts)
-    lines[1:] = [b"%d" % (1000 + i) + line[line.index(b",") :] for i, line in enumerate(lines[1:-1])]
+    lines[1:] = [b"%d" % (1000 + i) + ln[ln.index(b",") :] for i, ln in enumerate(lines[1:-1])]
     lines.append(b"")
     bad = tmp_path / "one-bad-line.csv"
     bad.write_bytes(b"\r\n".join(lines))
     [result] = load([bad], db_url)
     assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (20, 19, 1)
     state = snapshot(db_url)
-    assert state["campaign_performance"][: len(before["campaign_performance"])] == before[
-        "campaign_performance"
-    ]
+    assert (
+        state["campaign_performance"][: len(before["campaign_performance"])]
+        == before["campaign_performance"]
+    )
     [(_, line, code, message, column, raw_text)] = [
         row for row in state["quarantine"] if row[0] == result.load_id
     ]

@@ -527,7 +527,7 @@ def test_fractional_whole_numbers_are_rejected(
         ({"ROI": "-1000.5"}, "ROI", "-1000.5"),
         ({"ROI": "1e308"}, "ROI", "1e308"),
         ({"ROI": "-1.7976931348623157e308"}, "ROI", "-1.7976931348623157e308"),
-        ({"Acquisition_Cost": "$1,000,000,000,000.01"}, "Acquisition_Cost", "$1,000,000,000,000.01"),
+        ({"Acquisition_Cost": "$1,000,000,000,001"}, "Acquisition_Cost", "$1,000,000,000,001"),
         ({"Acquisition_Cost": "9" * 400}, "Acquisition_Cost", "9" * 200),  # a double's inf
         ({"Clicks": "1000000000001", "Impressions": "1000000000002"}, "Clicks", "1000000000001"),
         ({"Impressions": "1000000000001"}, "Impressions", "1000000000001"),
