@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import errno
+import re
 from pathlib import Path
 
 # Longest text of a value quoted in a message or printed; longer values are cut there.
@@ -79,6 +80,7 @@ def is_disk_full(exc: BaseException) -> bool:
     return any(phrase in text for phrase in _DISK_FULL_TEXTS)
 
 
+_WRITTEN_FILE = re.compile(r'write (?:to )?file "([^"]+)"')
 _OS_CAUSES = {
     errno.ENOENT: "no such file",
     errno.EACCES: "permission denied: the file cannot be read",
@@ -95,11 +97,17 @@ def plain_cause(exc: BaseException) -> str:
         exc: the error.
 
     Returns:
-        ``the disk is full`` for any disk-full error, the OS's reason for other OS errors,
-        else the first line of the error's own message, shortened.
+        ``the disk is full`` for any disk-full error (with the file being written when the
+        error names it), the OS's reason for other OS errors, else the first line of the
+        error's own message, shortened.
     """
     if is_disk_full(exc):
-        return "the disk is full"
+        written = _WRITTEN_FILE.search(str(exc))
+        return (
+            f"the disk is full, no room to write {written.group(1)}"
+            if written
+            else "the disk is full"
+        )
     if isinstance(exc, OSError) and exc.errno in _OS_CAUSES:
         return _OS_CAUSES[exc.errno]
     if isinstance(exc, OSError) and exc.strerror:

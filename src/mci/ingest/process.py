@@ -835,6 +835,8 @@ def _reader_errors(layout: SourceLayout) -> Iterator[None]:
     except IngestError:
         raise
     except Exception as exc:  # DuckDB's CSV errors name the line; keep the file in front
+        if is_disk_full(exc):
+            raise  # not the file's fault: the caller says where the disk filled up
         raise reader_error(layout.path, exc) from None
 
 
@@ -852,9 +854,7 @@ def reader_error(path: Path, exc: BaseException) -> IngestError:
     match = _ERROR_LINE.search(text)
     line = int(match.group(1)) - 1 if match else None
     lowered = text.lower()
-    if is_disk_full(exc):
-        cause = "the disk is full: the file could not be read into the warehouse"
-    elif "maximum line size" in lowered:
+    if "maximum line size" in lowered:
         size = _LINE_SIZE.search(text)
         actual = f" ({int(size.group(1)):,} bytes)" if size else ""
         cause = (

@@ -162,7 +162,7 @@ def read_header(path: Path, encoding: str = "utf-8") -> list[str]:
 
     Raises:
         IngestError: the file is empty, its first line is blank or not text in ``encoding``.
-        ContractError: the first line is not a CSV line.
+        ContractError: the first line is not a CSV line (an unterminated quote, say).
     """
     with path.open("rb") as handle:
         start = handle.read(1 << 20)
@@ -184,6 +184,13 @@ def read_header(path: Path, encoding: str = "utf-8") -> list[str]:
             f"byte {exc.start + 1}: {exc.reason}){hint}",
             line=0,
         ) from None
+    if text.count('"') % 2:
+        raise ContractError(
+            path,
+            "the header has an unterminated quote: a quoted name is not closed before the line "
+            "ends",
+            line=0,
+        )
     try:
         return [name.strip() for name in next(csv.reader(io.StringIO(text)))]
     except csv.Error as exc:
