@@ -480,3 +480,13 @@ def test_a_line_longer_than_the_limit_stops_a_rewrite(tmp_path: Path, monkeypatc
     with pytest.raises(IngestError) as info:
         source.rewrite_text(path, tmp_path / "out.csv", "latin-1")
     assert info.value.line == 2 and "longer than" in str(info.value)
+
+
+def test_a_file_holding_the_usual_separators_gets_another(tmp_path: Path) -> None:
+    from mci.ingest.source import scan_file
+
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"h\na\x1f\x1e\x1d\x1c\x07b\n")
+    assert scan_file(path).line_separator == "\\x01"
+    path.write_bytes(bytes(range(256)))
+    assert scan_file(path).line_separator is None  # every control character: not text

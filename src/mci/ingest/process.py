@@ -68,6 +68,11 @@ _SCRATCH = "mci_records_scratch"
 _REJECTED = f"{_SCRATCH}._mci_rejected"
 # The reader's error types of one line, most telling first: a line gets the first that applies.
 _REJECT_PRIORITY = ("INVALID UNICODE", "UNQUOTED VALUE", "TOO MANY COLUMNS", "MISSING COLUMNS")
+# A CSV line that ends inside a quoted field: whole fields, each followed by a comma (a quoted
+# field, with anything after its closing quote up to the comma; or an unquoted field, which
+# may hold quotes), then a field that opens a quote and never closes it (``""`` is an escaped
+# quote). DuckDB's regular expressions (RE2) match it in linear time, whatever the line holds.
+OPEN_QUOTE_PATTERN = '(?s)(?:(?:"(?:[^"]|"")*"[^,]*|[^",][^,]*)?,)*"(?:[^"]|"")*'
 UNTERMINATED_QUOTE_MESSAGE = (
     "unterminated quote: a quoted field opens on this line and is not closed before the line "
     "ends (a line break inside quotes is not allowed)"
@@ -223,7 +228,7 @@ class Processor:
         """The file one whole line per row (the line break dropped, CRLF too)."""
         if scan.line_separator is None:
             raise IngestError(
-                layout.path, "the file holds every ASCII control separator: not a text export"
+                layout.path, "the file holds every ASCII control character: not a text export"
             )
         return (
             f"read_csv(?, delim = '{scan.line_separator}', quote = '', escape = '', "
@@ -355,16 +360,16 @@ class Processor:
 
         The CSV reader joins such a line to the lines after it (a quoted field with a line
         break, which the contract does not allow), so the records no longer match the lines.
-        A line leaves a quote open exactly when it holds an odd number of quote characters
-        (an escaped quote is two). Those lines are quarantined (an unterminated quote) and
-        every other line is read on its own. Runs inside the load's transaction, before it
-        first reads the scratch database, so it sees the new records.
+        A line leaves a quote open when a field starts with a quote that the line never
+        closes (``OPEN_QUOTE_PATTERN``; a quote inside an unquoted field is a plain character
+        to the reader). Those lines are quarantined (an unterminated quote) and every other
+        line is read on its own. Runs inside the load's transaction, before it first reads
+        the scratch database, so it sees the new records.
         """
         rows = self.con.execute(
             "SELECT line_no FROM raw_campaign_rows WHERE load_id = ? AND contains(raw_line, '\"') "
-            "AND (strlen(raw_line) - strlen(replace(raw_line, '\"', ''))) % 2 = 1 "
-            "ORDER BY line_no",
-            [load_id],
+            "AND regexp_full_match(raw_line, ?) ORDER BY line_no",
+            [load_id, OPEN_QUOTE_PATTERN],
         ).fetchall()
         open_quotes = [row[0] for row in rows]
         if not open_quotes:

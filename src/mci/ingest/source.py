@@ -288,6 +288,27 @@ def read_layout(
 
 
 _SEPARATORS = (b"\x1f", b"\x1e", b"\x1d", b"\x1c", b"\x07")
+# Other control characters, tried (in a second pass) only when a file holds all of the first.
+_MORE_SEPARATORS = tuple(
+    bytes([c])
+    for c in (*range(1, 9), 0x0B, 0x0C, *range(0x0E, 0x1C), 0x7F)
+    if bytes([c]) not in _SEPARATORS
+)
+
+
+def _separator(absent: list[bytes], path: Path) -> str | None:
+    """A control character absent from the file, as a DuckDB string escape.
+
+    ``absent`` holds the usual candidates the file lacks; when it lacks none of them (random
+    bytes, a binary file), a second pass looks for any other control character it lacks.
+    """
+    if not absent:
+        more = list(_MORE_SEPARATORS)
+        with path.open("rb") as handle:
+            while more and (chunk := handle.read(_CHUNK)):
+                more = [c for c in more if c not in chunk]
+        absent = more
+    return "\\x" + absent[0].hex() if absent else None
 
 
 @dataclass(frozen=True)
@@ -379,8 +400,7 @@ def scan_file(path: Path, on_bytes: Callable[[int], None] | None = None) -> File
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             utf8 = False
-    separator = "\\x" + absent[0].hex() if absent else None
-    return FileScan(digest.hexdigest(), separator, all_ascii, utf8, breaks.uniform)
+    return FileScan(digest.hexdigest(), _separator(absent, path), all_ascii, utf8, breaks.uniform)
 
 
 @dataclass(frozen=True)
@@ -498,8 +518,7 @@ def rewrite_text(
                 on_bytes(len(chunk))
             if not chunk:
                 break
-    separator = "\\x" + absent[0].hex() if absent else None
-    return TextRewrite(separator, bad)
+    return TextRewrite(_separator(absent, target), bad)
 
 
 def _encode_block(
