@@ -596,6 +596,16 @@ def test_every_range_check_names_a_documented_range() -> None:
     row = next(line for line in readme.splitlines() if line.startswith("| `out_of_range` |"))
     for name in ranged:
         assert name in row, name
+    # The ranges table states each column's bounds as the messages do.
+    from mci.ingest.contract import DATE_RANGE
+    from mci.ingest.rules import _bound
+
+    table = readme[readme.index("| column | range | why |") :]
+    for name, (low, high) in VALUE_RANGES.items():
+        source = source_of.get(name, name.title().replace("Roi", "ROI"))
+        line = next(line for line in table.splitlines() if source in line.split("|")[1])
+        assert f"{_bound(low)} to {_bound(high)}" in line, (name, line)
+    assert f"| Date | {DATE_RANGE[0]} to {DATE_RANGE[1]} |" in table
 
 
 def test_a_long_value_is_shortened_in_its_message(
