@@ -134,13 +134,13 @@ def data_lines(content: bytes) -> dict[int, bytes]:
 # --- the checks ---------------------------------------------------------------------------------
 
 
-def check_load(content: bytes, engine: str, folder: Path) -> None:
+def check_load(content: bytes, engine: str, folder: Path, encoding: str = "utf-8") -> None:
     """Loads ``content``; checks the outcome is an accounted load or a plain IngestError."""
     path = folder / "export.csv"
     path.write_bytes(content)
     url = f"{engine}:///{folder / f'w.{engine}'}"
     try:
-        [result] = ingest([path], url, progress=NoProgress())
+        [result] = ingest([path], url, progress=NoProgress(), encoding=encoding)
     except IngestError as exc:
         message = str(exc)
         assert message.startswith(str(path)), message
@@ -195,10 +195,12 @@ _SETTINGS = {
 
 
 @settings(max_examples=150, **_SETTINGS)
-@given(csv_file())
-def test_random_csv_files_load_accounted_or_fail_plainly_on_duckdb(content: bytes) -> None:
+@given(csv_file(), st.sampled_from(["utf-8"] * 3 + ["latin-1", "cp1252"]))
+def test_random_csv_files_load_accounted_or_fail_plainly_on_duckdb(
+    content: bytes, encoding: str
+) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        check_load(content, "duckdb", Path(folder))
+        check_load(content, "duckdb", Path(folder), encoding)
 
 
 @settings(max_examples=20, **_SETTINGS)

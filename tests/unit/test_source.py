@@ -490,3 +490,17 @@ def test_a_file_holding_the_usual_separators_gets_another(tmp_path: Path) -> Non
     assert scan_file(path).line_separator == "\\x01"
     path.write_bytes(bytes(range(256)))
     assert scan_file(path).line_separator is None  # every control character: not text
+
+
+@pytest.mark.parametrize("offset", [0, 1, (1 << 19) - 7, (1 << 22) - 100])
+def test_scan_flags_a_line_of_a_mebibyte_wherever_it_sits(tmp_path: Path, offset: int) -> None:
+    # Lines of 1 MiB or more need DuckDB's larger line limit; short lines must not ask for it.
+    from mci.ingest.source import scan_file
+
+    short = b"1,abc\n"
+    before = short * (offset // len(short))
+    path = tmp_path / "x.csv"
+    path.write_bytes(before + b"x" * (1 << 20) + b"\n" + short * 1000)
+    assert scan_file(path).long_lines
+    path.write_bytes(before + short * 300_000)
+    assert not scan_file(path).long_lines

@@ -275,7 +275,10 @@ def _as_csv(
             yield (
                 dataclasses.replace(layout, path=target),
                 dataclasses.replace(
-                    scan, line_separator=rewritten.line_separator, bad_lines=rewritten.bad_lines
+                    scan,
+                    line_separator=rewritten.line_separator,
+                    bad_lines=rewritten.bad_lines,
+                    long_lines=True,  # not measured while re-writing: allow long lines
                 ),
             )
             return
@@ -355,8 +358,8 @@ def _load_into_duckdb(
             done = True
             return _unchanged(layout, sha256, previous)
         with _as_csv(layout, scan, encoding, progress) as (csv_layout, csv_scan):
-            if csv_layout is not layout:
-                processor.read(csv_layout)
+            if csv_layout is not layout or csv_scan.long_lines:
+                processor.read(csv_layout, csv_scan.long_lines)
             with _transaction(wh):
                 if replace:
                     _retire_previous(wh, sha256)
@@ -404,7 +407,7 @@ def _load_elsewhere(
             processor = Processor(con, tracked_runner(con, progress))
             with _as_csv(layout, scan, encoding, progress) as (csv_layout, csv_scan):
                 try:
-                    processor.read(csv_layout)
+                    processor.read(csv_layout, csv_scan.long_lines)
                     con.execute("BEGIN")
                     counts = processor.load(csv_layout, csv_scan, scratch_id)
                     con.execute("COMMIT")

@@ -66,6 +66,13 @@ RECORD_BYTES_PER_CSV_BYTE = 1.5
 RECORDS_MEMORY_SHARE = 0.5
 _SCRATCH = "mci_records_scratch"
 _REJECTED = f"{_SCRATCH}._mci_rejected"
+# How long a line DuckDB's readers take. A file whose lines are all short (the scan says so:
+# ``FileScan.long_lines``) is read with 1 MiB lines and DuckDB's own buffers, the fastest
+# (0.07 s less at 200,000 rows than bigger buffers); a file that may hold longer lines is read
+# with lines up to 16 MiB, in buffers of that size (DuckDB's default, 16 times the line size,
+# would take 0.3 GB more).
+_SHORT_LINES = "max_line_size = 1048576"
+_LONG_LINES = f"max_line_size = {MAX_LINE_BYTES}, buffer_size = {MAX_LINE_BYTES}"
 # The reader's error types of one line, most telling first: a line gets the first that applies.
 _REJECT_PRIORITY = ("INVALID UNICODE", "UNQUOTED VALUE", "TOO MANY COLUMNS", "MISSING COLUMNS")
 # A CSV line that ends inside a quoted field: whole fields, each followed by a comma (a quoted
@@ -126,6 +133,7 @@ class Processor:
         self._scratch_dir: Path | None = None
         self._records_on_disk = False
         self._reading: _Background | None = None
+        self._line_limits = _SHORT_LINES
         # What the records' read found: records kept, lines the reader rejected.
         self._kept = 0
         self._rejected_lines: list[int] = []
@@ -162,14 +170,20 @@ class Processor:
             self._scratch_dir = self._folders.enter_context(scratch_folder("records"))
         return self._scratch_dir
 
-    def read(self, layout: SourceLayout) -> None:
+    def read(self, layout: SourceLayout, long_lines: bool = False) -> None:
         """Starts reading and checking every record into the scratch database.
 
         Run it before the load's transaction; :meth:`load` waits for it. The scratch
         database never reaches the warehouse, and filled outside the load's transaction
         DuckDB can spill it to disk, so memory stays bounded on big files.
+
+        Args:
+            layout: the file (UTF-8, uniform line breaks) and where its columns are.
+            long_lines: a line may be longer than 1 MiB (see ``FileScan.long_lines``); the
+                readers then take lines up to 16 MiB.
         """
         self.drop_temps()
+        self._line_limits = _LONG_LINES if long_lines else _SHORT_LINES
         self._place_records(layout)
         self._start_reading(layout, {})
 
@@ -233,7 +247,7 @@ class Processor:
         return (
             f"read_csv(?, delim = '{scan.line_separator}', quote = '', escape = '', "
             "header = false, columns = {'line': 'VARCHAR'}, auto_detect = false, "
-            f"strict_mode = false, max_line_size = {MAX_LINE_BYTES})"
+            f"strict_mode = false, {self._line_limits})"
         )
 
     def _store_raw_lines_while_reading(
@@ -330,7 +344,7 @@ class Processor:
             "auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
             f"force_not_null = {not_null}, strict_mode = true, store_rejects = true, "
             "rejects_table = '_mci_rejects', rejects_scan = '_mci_rejects_scan', "
-            f"max_line_size = {MAX_LINE_BYTES})"
+            f"{self._line_limits})"
         )
         typed = f"SELECT r.*, {typed_select_sql()} FROM ({scan}) AS r"
         checked = f"SELECT r.*, {check_index_sql()} AS check_idx FROM ({typed}) AS r"

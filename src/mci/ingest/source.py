@@ -30,6 +30,9 @@ _CHUNK = 1 << 22
 _BOM = codecs.BOM_UTF8
 # The longest line a file may hold (DuckDB's readers are given the same maximum).
 MAX_LINE_BYTES = 16 << 20
+# Lines longer than twice this may be in a file where an aligned window of this many bytes
+# holds no line break (a line of 1 MiB or more always covers one whole such window).
+_LONG_LINE_WINDOW = 1 << 19
 # Header names listed in a message, at most.
 _NAMES_SHOWN = 40
 
@@ -326,6 +329,8 @@ class FileScan:
             split such a file as an editor does; a lone CR, or LF and CRLF mixed, they do not).
         bad_lines: for a file re-encoded by :func:`rewrite_text`, its lines that were not
             text in the file's encoding (line number to message); empty otherwise.
+        long_lines: a line may be 1 MiB long or longer (every line is shorter when this is
+            false); such files are read with DuckDB's larger line limit.
     """
 
     sha256: str
@@ -334,6 +339,7 @@ class FileScan:
     utf8: bool = True
     uniform_breaks: bool = True
     bad_lines: Mapping[int, str] = field(default_factory=dict)
+    long_lines: bool = False
 
     def readable_as_is(self, encoding: str = "utf-8") -> bool:
         """Whether DuckDB can read the file's bytes as they are (else :func:`rewrite_text`)."""
@@ -344,7 +350,9 @@ class FileScan:
 class _LineBreaks:
     """Counts a stream's line breaks, chunk by chunk, to tell uniform ones from a mix.
 
-    Chunks without a CR cost one ``in`` test; only chunks with a CR (a CRLF file) are counted.
+    Chunks without a CR cost one ``in`` test; only chunks with a CR (a CRLF file) are counted,
+    every byte of them: DuckDB's readers drop or fail on a line after a lone CR or a bare LF
+    in a CRLF file, so no sampling would do. Once a mix is certain, counting stops.
     """
 
     def __init__(self) -> None:
@@ -354,6 +362,8 @@ class _LineBreaks:
         self._pending_cr = False  # the previous chunk ended in CR
 
     def feed(self, chunk: bytes) -> None:
+        if self.cr > self.crlf + self._pending_cr or (self.lf_only and self.crlf):
+            return  # a lone CR, or LF and CRLF mixed: already not uniform
         if not self._pending_cr and b"\r" not in chunk:
             self.lf_only = self.lf_only or b"\n" in chunk
             return
@@ -379,6 +389,7 @@ def scan_file(path: Path, on_bytes: Callable[[int], None] | None = None) -> File
     digest = hashlib.sha256()
     absent = list(_SEPARATORS)
     all_ascii = utf8 = True
+    long_lines = False
     decoder = codecs.getincrementaldecoder("utf-8")()
     breaks = _LineBreaks()
     with path.open("rb") as handle:
@@ -393,6 +404,7 @@ def scan_file(path: Path, on_bytes: Callable[[int], None] | None = None) -> File
                 except UnicodeDecodeError:
                     utf8 = False
             breaks.feed(chunk)
+            long_lines = long_lines or _window_without_break(chunk)
             if on_bytes is not None:
                 on_bytes(len(chunk))
     if utf8:
@@ -400,7 +412,24 @@ def scan_file(path: Path, on_bytes: Callable[[int], None] | None = None) -> File
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             utf8 = False
-    return FileScan(digest.hexdigest(), _separator(absent, path), all_ascii, utf8, breaks.uniform)
+    return FileScan(
+        digest.hexdigest(),
+        _separator(absent, path),
+        all_ascii,
+        utf8,
+        breaks.uniform,
+        long_lines=long_lines,
+    )
+
+
+def _window_without_break(chunk: bytes) -> bool:
+    """Whether an aligned window of the chunk holds no line break (a line may be long).
+
+    Chunks are read at offsets that are multiples of the window, so the windows are aligned
+    in the file; each test stops at the window's first line break (a few hundred bytes in).
+    """
+    size = _LONG_LINE_WINDOW
+    return any(chunk.find(b"\n", start, start + size) < 0 for start in range(0, len(chunk), size))
 
 
 @dataclass(frozen=True)
