@@ -406,6 +406,13 @@ print(json.dumps(outcome))
 """
 
 
+def _package_root() -> str:
+    """Where the ``mci`` under test is imported from (a subprocess must import the same)."""
+    import mci
+
+    return str(Path(mci.__file__).resolve().parents[1])
+
+
 @pytest.mark.parametrize("engine", ["duckdb", "sqlite"])
 def test_a_full_disk_is_said_plainly_and_the_warehouse_stays_intact(tmp_path, sample, engine):
     # A 6 MB tmpfs holds the warehouse, in a mount namespace of its own (nothing leaks out
@@ -424,7 +431,7 @@ def test_a_full_disk_is_said_plainly_and_the_warehouse_stays_intact(tmp_path, sa
         capture_output=True,
         text=True,
         cwd=repo,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(repo / "src"), str(repo)])},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([_package_root(), str(repo)])},
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
@@ -433,3 +440,38 @@ def test_a_full_disk_is_said_plainly_and_the_warehouse_stays_intact(tmp_path, sa
     assert str(big) in outcome["error"] and "the disk is full" in outcome["error"]
     assert "rollback" not in outcome["error"].lower()
     assert outcome["intact"]
+
+
+# --- the same through the command line: exit codes and one line, never a traceback ---------------
+
+
+def mci(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": _package_root()}
+    return subprocess.run(
+        [sys.executable, "-m", "mci", *args], capture_output=True, text=True, env=env, timeout=300
+    )
+
+
+def test_the_command_line_says_what_is_wrong_in_one_line(tmp_path, sample):
+    url = duckdb_url(tmp_path)
+    folder = tmp_path / "export.csv"
+    folder.mkdir()
+    done = mci("ingest", str(folder), "--db", url)
+    assert (done.returncode, done.stderr.strip()) == (
+        1,
+        f"error: {folder}: is a folder, not a file: give the export file itself",
+    )
+    done = mci("ingest", str(sample), "--db", url, "--mapping", str(tmp_path))
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert f"{tmp_path}: is a folder, not a mapping file" in done.stderr
+    mac = tmp_path / "mac.csv"
+    mac.write_bytes(sample.read_bytes().replace(b"\r\n", b"\r"))
+    done = mci("ingest", str(mac), "--db", url, "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout.splitlines()[-1])
+    assert (summary["rows_read"], summary["rows_loaded"]) == (20, 20)
+    huge = tmp_path / "huge.csv"
+    huge.write_text(rows_text([row(1), row(2, Company="C" * (17 << 20))]))
+    done = mci("ingest", str(huge), "--db", url)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert len(done.stderr) < 400 and f"{huge}, line 2: the line is longer than" in done.stderr
