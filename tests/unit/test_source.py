@@ -432,8 +432,9 @@ def test_rewrite_normalises_breaks_escapes_bad_lines_and_blanks_lines(tmp_path: 
     target = tmp_path / "out.csv"
     done = rewrite_text(source, target, "utf-8", blank_lines=frozenset({3}))
     assert target.read_bytes() == "h1,h2\na,b\nc\\\\,d\\xe9\n\n\ng,é\n".encode()
-    assert list(done.bad_lines) == [2]
-    assert "0xE9 at character 5" in done.bad_lines[2]
+    messages = done.bad_lines.messages()
+    assert list(messages) == [2] and done.bad_lines.count == 1
+    assert messages[2].startswith("the line is not valid UTF-8 text: byte 0xE9 at character 5")
     assert done.line_separator == "\\x1f"
 
 
@@ -444,10 +445,10 @@ def test_rewrite_latin1_and_cp1252(tmp_path: Path) -> None:
     source.write_bytes(b"a,Z\xfcrich\nb,\x80 \x96 \x81\n")
     latin = rewrite_text(source, tmp_path / "latin.csv", "latin-1")
     assert (tmp_path / "latin.csv").read_text() == "a,Zürich\nb,\x80 \x96 \x81\n"
-    assert latin.bad_lines == {}
+    assert latin.bad_lines.count == 0 and latin.bad_lines.messages() == {}
     windows = rewrite_text(source, tmp_path / "cp1252.csv", "cp1252")
     assert (tmp_path / "cp1252.csv").read_text() == "a,Zürich\nb,€ – \\x81\n"
-    assert list(windows.bad_lines) == [1]  # 0x81 is not a Windows-1252 character
+    assert list(windows.bad_lines.messages()) == [1]  # 0x81 is not a Windows-1252 character
 
 
 def test_rewrite_keeps_memory_flat_on_a_big_file(tmp_path: Path) -> None:

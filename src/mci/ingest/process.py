@@ -16,7 +16,8 @@ import dataclasses
 import json
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from array import array
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,14 @@ from mci.ingest.rules import (
     typed_select_sql,
 )
 from mci.ingest.scratch import scratch_folder
-from mci.ingest.source import MAX_LINE_BYTES, FileScan, SourceLayout, rewrite_text
+from mci.ingest.source import (
+    BAD_LINE_MESSAGE,
+    MAX_LINE_BYTES,
+    BadLines,
+    FileScan,
+    SourceLayout,
+    rewrite_text,
+)
 from mci.warehouse.connection import duckdb_cursor
 from mci.warehouse.schema import column_names
 
@@ -136,7 +144,7 @@ class Processor:
         self._line_limits = _SHORT_LINES
         # What the records' read found: records kept, lines the reader rejected.
         self._kept = 0
-        self._rejected_lines: list[int] = []
+        self._rejected = 0
 
     def _one(self, stage: str, sql: str, params: list[Any] | None = None) -> Any:
         rows = self.run(stage, sql, params).fetchall()
@@ -185,9 +193,9 @@ class Processor:
         self.drop_temps()
         self._line_limits = _LONG_LINES if long_lines else _SHORT_LINES
         self._place_records(layout)
-        self._start_reading(layout, {})
+        self._start_reading(layout, None)
 
-    def _start_reading(self, layout: SourceLayout, extra_rejects: Mapping[int, str]) -> None:
+    def _start_reading(self, layout: SourceLayout, extra_rejects: Path | None) -> None:
         cursor = duckdb_cursor(self.con)
         self._reading = _Background(
             lambda: self._read_records(cursor, layout, extra_rejects), cursor
@@ -201,10 +209,10 @@ class Processor:
         """
         counts = LoadCounts()
         counts.rows_read = self._store_raw_lines_while_reading(layout, scan, load_id)
-        blank_lines = self._blank_lines(load_id, counts.rows_read)
-        if self._kept + len(self._rejected_lines) != counts.rows_read:
+        self._blank_lines(load_id, counts.rows_read)
+        if self._kept + self._rejected != counts.rows_read:
             self._reread_without_open_quotes(layout, load_id)
-        self._number_lines(layout, blank_lines, counts.rows_read, scan.bad_lines)
+        self._number_lines(layout, counts.rows_read, scan.bad_lines)
         has_prior = bool(
             self._one(
                 "prior",
@@ -288,19 +296,22 @@ class Processor:
             )
         )
 
-    def _blank_lines(self, load_id: int, stored: int) -> list[int]:
-        """The numbers of the blank lines among the ``stored`` data lines of the load."""
+    def _blank_lines(self, load_id: int, stored: int) -> None:
+        """Lists the blank lines among the ``stored`` data lines of the load in ``_mci_blank``.
+
+        In SQL, however many there are (a double-spaced export has one every other line).
+        """
+        self.con.execute("CREATE TEMP TABLE _mci_blank (line_no BIGINT)")
         last = self.con.execute(
             "SELECT max(line_no) FROM raw_campaign_rows WHERE load_id = ?", [load_id]
         ).fetchall()[0][0]
         if last is None or last == stored:
-            return []
-        rows = self.con.execute(
-            "SELECT n FROM range(1, ?) AS t(n) WHERE n NOT IN "
-            "(SELECT line_no FROM raw_campaign_rows WHERE load_id = ?) ORDER BY n",
+            return
+        self.con.execute(
+            "INSERT INTO _mci_blank SELECT n FROM range(1, ?) AS t(n) WHERE n NOT IN "
+            "(SELECT line_no FROM raw_campaign_rows WHERE load_id = ?)",
             [last, load_id],
-        ).fetchall()
-        return [row[0] for row in rows]
+        )
 
     def _place_records(self, layout: SourceLayout) -> None:
         """Attaches the scratch database: in memory, or a file when the records are big.
@@ -322,16 +333,14 @@ class Processor:
         number, _, unit = str(text).partition(" ")
         return float(number) * _BYTE_UNITS.get(unit, 1)
 
-    def _read_records(
-        self, cursor: Any, layout: SourceLayout, extra_rejects: Mapping[int, str]
-    ) -> None:
+    def _read_records(self, cursor: Any, layout: SourceLayout, extra_rejects: Path | None) -> None:
         """Every record the CSV reader keeps, typed and checked, in file order.
 
         Runs on ``cursor``, a second connection: its temporary tables are its own, so the
         rejected lines are copied to the scratch database, one row a line with the reason
         that tells most (an unterminated quote before a wrong field count) and a message in
-        plain words. ``extra_rejects`` adds lines the caller blanked out of the file (line
-        number to message: open quotes).
+        plain words. ``extra_rejects`` lists (a CSV of line numbers) lines the caller blanked
+        out of the file: they leave a quote open.
         """
         width = len(layout.header)
         columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
@@ -360,14 +369,15 @@ class Processor:
             [str(layout.path)],
         )
         cursor.execute(f"CREATE TABLE {_REJECTED} AS {_rejected_sql(width)}")
-        if extra_rejects:
-            cursor.executemany(
-                f"INSERT INTO {_REJECTED} VALUES (?, 'UNTERMINATED QUOTE', ?)",
-                [[line, message] for line, message in extra_rejects.items()],
+        if extra_rejects is not None:
+            cursor.execute(
+                f"INSERT INTO {_REJECTED} SELECT line_no, 'UNTERMINATED QUOTE', ? "
+                "FROM read_csv(?, header = false, auto_detect = false, "
+                "columns = {'line_no': 'BIGINT'})",
+                [UNTERMINATED_QUOTE_MESSAGE, str(extra_rejects)],
             )
         self._kept = int(cursor.execute(f"SELECT count(*) FROM {self.records}").fetchall()[0][0])
-        rows = cursor.execute(f"SELECT line_no FROM {_REJECTED}").fetchall()
-        self._rejected_lines = [row[0] for row in rows]
+        self._rejected = int(cursor.execute(f"SELECT count(*) FROM {_REJECTED}").fetchall()[0][0])
 
     def _reread_without_open_quotes(self, layout: SourceLayout, load_id: int) -> None:
         """Reads the records again with every line that leaves a quote open blanked out.
@@ -380,26 +390,24 @@ class Processor:
         line is read on its own. Runs inside the load's transaction, before it first reads
         the scratch database, so it sees the new records.
         """
-        rows = self.con.execute(
-            "SELECT line_no FROM raw_campaign_rows WHERE load_id = ? AND contains(raw_line, '\"') "
-            "AND regexp_full_match(raw_line, ?) ORDER BY line_no",
+        listed = self._folder() / "open-quotes.csv"
+        self.con.execute(
+            "COPY (SELECT line_no FROM raw_campaign_rows WHERE load_id = ? "
+            "AND contains(raw_line, '\"') AND regexp_full_match(raw_line, ?) ORDER BY line_no) "
+            f"TO '{_literal(str(listed))}' (HEADER false)",
             [load_id, OPEN_QUOTE_PATTERN],
-        ).fetchall()
-        open_quotes = [row[0] for row in rows]
+        )
+        with listed.open(encoding="ascii") as handle:
+            open_quotes = array("q", (int(line) for line in handle))
         if not open_quotes:
             return
         copy = self._folder() / "quotes-closed.csv"
-        rewrite_text(layout.path, copy, "utf-8", blank_lines=frozenset(open_quotes))
-        extra = dict.fromkeys(open_quotes, UNTERMINATED_QUOTE_MESSAGE)
-        self._start_reading(dataclasses.replace(layout, path=copy), extra)
+        rewrite_text(layout.path, copy, "utf-8", blank_lines=open_quotes)
+        self._start_reading(dataclasses.replace(layout, path=copy), listed)
         self._await_records(layout)
 
     def _number_lines(
-        self,
-        layout: SourceLayout,
-        blank_lines: list[int],
-        data_lines: int,
-        bad_lines: Mapping[int, str],
+        self, layout: SourceLayout, data_lines: int, bad_lines: BadLines | None
     ) -> None:
         """Gives each kept record its physical line number, in ``_mci_numbered``.
 
@@ -410,30 +418,35 @@ class Processor:
         Lines that were not text in the file's encoding (``bad_lines``, escaped when the file
         was re-encoded) are faults whatever their fields hold: ``bad_encoding``.
         """
-        rejected = [r[0] for r in self.con.execute(f"SELECT line_no FROM {_REJECTED}").fetchall()]
-        kept = self._count(self.records)
-        if kept + len(rejected) != data_lines:
+        records = self._count(self.records) + self._count(_REJECTED)
+        if records != data_lines:
             raise IngestError(
                 layout.path,
-                f"{data_lines:,} lines but {kept + len(rejected):,} CSV records: a quoted field "
-                "spans lines (a line break inside quotes), which this contract does not allow",
+                f"{data_lines:,} lines but {records:,} CSV records: a quoted field spans lines "
+                "(a line break inside quotes), which this contract does not allow",
             )
-        skipped = sorted(set(rejected) | set(blank_lines))
-        shift: dict[int, int] = {}
-        for i, line in enumerate(skipped, start=1):
-            shift[line - i] = i
-        self.con.execute("CREATE TEMP TABLE _mci_shift (g BIGINT, shift BIGINT)")
-        if shift:
-            self.con.executemany("INSERT INTO _mci_shift VALUES (?, ?)", list(shift.items()))
+        # The skipped lines in order (i = 1, 2, ...), one row per run of equal g = s_i - i,
+        # holding the run's last i: in SQL, however many lines are skipped.
+        self.con.execute(
+            "CREATE TEMP TABLE _mci_shift AS SELECT line_no - i AS g, max(i) AS shift FROM ("
+            "  SELECT line_no, row_number() OVER (ORDER BY line_no) AS i FROM ("
+            f"    SELECT line_no FROM {_REJECTED} UNION SELECT line_no FROM _mci_blank)"
+            ") GROUP BY 1"
+        )
+        shifted = self._count("_mci_shift") > 0
         ordinal = (
             f"SELECT rowid - (SELECT min(rowid) FROM {self.records}) + 1 AS k, * "
             f"FROM {self.records}"
         )
-        self.con.execute(f"CREATE TEMP VIEW _mci_numbered AS {_numbered(ordinal, bool(shift))}")
+        self.con.execute(f"CREATE TEMP VIEW _mci_numbered AS {_numbered(ordinal, shifted)}")
         self.con.execute("CREATE TEMP TABLE _mci_badenc (line_no BIGINT, message VARCHAR)")
-        if bad_lines:
-            self.con.executemany(
-                "INSERT INTO _mci_badenc VALUES (?, ?)", [list(item) for item in bad_lines.items()]
+        if bad_lines is not None and bad_lines.count:
+            name, hint = bad_lines.words()
+            self.con.execute(
+                "INSERT INTO _mci_badenc SELECT line_no, format(?, ?, upper(byte), character, "
+                "byte, ?) FROM read_csv(?, header = false, auto_detect = false, "
+                "columns = {'line_no': 'BIGINT', 'byte': 'VARCHAR', 'character': 'BIGINT'})",
+                [BAD_LINE_MESSAGE, name, hint, str(bad_lines.path)],
             )
             self.con.execute(
                 "CREATE TEMP VIEW _mci_keys AS SELECT n.line_no, n.v_campaign_id AS cid, "
@@ -781,6 +794,7 @@ _TEMP_TABLES = (
     "_mci_q",
     "_mci_ologs",
     "_mci_badenc",
+    "_mci_blank",
 )
 
 
@@ -818,6 +832,11 @@ class _Background:
             with contextlib.suppress(Exception):
                 self._cursor.interrupt()
         self._thread.join()
+
+
+def _literal(text: str) -> str:
+    """Text inside a SQL string literal (a path)."""
+    return text.replace("'", "''")
 
 
 def _rejected_sql(width: int) -> str:

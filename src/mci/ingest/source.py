@@ -328,7 +328,7 @@ class FileScan:
         uniform_breaks: every line ends the same way, all LF or all CRLF (DuckDB's readers
             split such a file as an editor does; a lone CR, or LF and CRLF mixed, they do not).
         bad_lines: for a file re-encoded by :func:`rewrite_text`, its lines that were not
-            text in the file's encoding (line number to message); empty otherwise.
+            text in the file's encoding; ``None`` otherwise.
         long_lines: a line may be 1 MiB long or longer (every line is shorter when this is
             false); such files are read with DuckDB's larger line limit.
     """
@@ -338,7 +338,7 @@ class FileScan:
     ascii: bool = True
     utf8: bool = True
     uniform_breaks: bool = True
-    bad_lines: Mapping[int, str] = field(default_factory=dict)
+    bad_lines: BadLines | None = None
     long_lines: bool = False
 
     def readable_as_is(self, encoding: str = "utf-8") -> bool:
@@ -432,19 +432,65 @@ def _window_without_break(chunk: bytes) -> bool:
     return any(chunk.find(b"\n", start, start + size) < 0 for start in range(0, len(chunk), size))
 
 
+ENCODING_NAMES = {"utf-8": "UTF-8", "latin-1": "Latin-1", "cp1252": "Windows-1252"}
+# The message of a line that is not text: the encoding's name, the first bad byte (upper and
+# lower case hex), its character position, and a hint. ``{}`` placeholders, so that Python's
+# ``str.format`` and DuckDB's ``format`` both fill it (the ingest builds messages in SQL).
+BAD_LINE_MESSAGE = (
+    "the line is not valid {} text: byte 0x{} at character {} (kept in the raw line as \\x{}){}"
+)
+_LATIN_HINT = (
+    "; if the export comes from a tool writing Latin-1 or Windows-1252, load it with that "
+    "encoding (latin-1, cp1252)"
+)
+
+
+@dataclass(frozen=True)
+class BadLines:
+    """The lines of a re-encoded file that were not text in its encoding.
+
+    They are listed in a CSV file (line number, the first bad byte as two hex digits, its
+    character position), so that millions of them (a Latin-1 export read as UTF-8) cost
+    neither memory nor time: the ingest reads the list with DuckDB.
+
+    Attributes:
+        path: the CSV list (no header).
+        count: how many lines it lists.
+        encoding: the encoding they were not text in.
+    """
+
+    path: Path
+    count: int
+    encoding: str
+
+    def words(self) -> tuple[str, str]:
+        """The encoding's name and the hint, as :data:`BAD_LINE_MESSAGE` takes them."""
+        hint = _LATIN_HINT if self.encoding == "utf-8" else ""
+        return ENCODING_NAMES.get(self.encoding, self.encoding), hint
+
+    def messages(self) -> dict[int, str]:
+        """Line number to message, read from the list (for small files and tests)."""
+        name, hint = self.words()
+        found: dict[int, str] = {}
+        with self.path.open(encoding="ascii") as handle:
+            for row in handle:
+                line, byte, column = row.rstrip("\n").split(",")
+                found[int(line)] = BAD_LINE_MESSAGE.format(name, byte.upper(), column, byte, hint)
+        return found
+
+
 @dataclass(frozen=True)
 class TextRewrite:
     """What :func:`rewrite_text` wrote.
 
     Attributes:
         line_separator: as :attr:`FileScan.line_separator`, for the written file.
-        bad_lines: lines that were not text in the encoding (0-based line number, the header
-            being line 0) and why, in words; their bytes are kept escaped (see
-            :func:`escape_bytes`).
+        bad_lines: lines that were not text in the encoding (0-based line numbers, the header
+            being line 0); their bytes are kept escaped (see :func:`escape_bytes`).
     """
 
     line_separator: str | None
-    bad_lines: dict[int, str]
+    bad_lines: BadLines
 
 
 def escape_bytes(line: bytes, encoding: str = "utf-8") -> str:
@@ -460,49 +506,37 @@ def escape_bytes(line: bytes, encoding: str = "utf-8") -> str:
     return line.replace(b"\\", b"\\\\").decode(encoding, "backslashreplace")
 
 
-ENCODING_NAMES = {"utf-8": "UTF-8", "latin-1": "Latin-1", "cp1252": "Windows-1252"}
-
-
-def _bad_line_message(line: bytes, encoding: str) -> str:
-    """Why a line is not text: its first bad byte, where, and what to do."""
-    name = ENCODING_NAMES.get(encoding, encoding)
+def _first_bad_byte(line: bytes, encoding: str) -> tuple[str, int]:
+    """The first byte of ``line`` that is not text in ``encoding`` (hex), and its character."""
     try:
         line.decode(encoding)
     except UnicodeDecodeError as exc:
         column = len(line[: exc.start].decode(encoding, "replace")) + 1
-        byte = line[exc.start : exc.start + 1].hex()
-        hint = (
-            "; if the export comes from a tool writing Latin-1 or Windows-1252, load it "
-            "with that encoding (latin-1, cp1252)"
-            if encoding == "utf-8"
-            else ""
-        )
-        return (
-            f"the line is not valid {name} text: byte 0x{byte.upper()} at character {column} "
-            f"(kept in the raw line as \\x{byte}){hint}"
-        )
-    return f"the line is not valid {name} text"
+        return line[exc.start : exc.start + 1].hex(), column
+    return "", 0
 
 
 def rewrite_text(
     source: Path,
     target: Path,
     encoding: str = "utf-8",
-    blank_lines: frozenset[int] = frozenset(),
+    blank_lines: Sequence[int] | frozenset[int] = (),
     on_bytes: Callable[[int], None] | None = None,
 ) -> TextRewrite:
     """Writes ``source`` to ``target`` as UTF-8 text whose lines all end in LF, streaming.
 
     A line break is an LF, a CRLF or a lone CR (an old Mac export), as an editor shows them; a
     UTF-8 byte-order mark at the start is dropped. A line that is not text in ``encoding`` is
-    written escaped (:func:`escape_bytes`) and listed; lines in ``blank_lines`` are written
-    empty. Memory stays flat: the file goes through in chunks of a few megabytes.
+    written escaped (:func:`escape_bytes`) and listed in a file beside ``target``; lines in
+    ``blank_lines`` are written empty. Memory stays flat: the file goes through in chunks of
+    a few megabytes.
 
     Args:
         source: the file as it arrived.
         target: where the UTF-8 text goes.
         encoding: the source's encoding (see :data:`mci.ingest.contract.ENCODINGS`).
-        blank_lines: line numbers (header 0) to write as empty lines.
+        blank_lines: line numbers (header 0) to write as empty lines (any order; an
+            ``array("q")`` keeps millions of them small).
         on_bytes: told how many source bytes each chunk held.
 
     Returns:
@@ -511,12 +545,13 @@ def rewrite_text(
     Raises:
         IngestError: a line is longer than :data:`MAX_LINE_BYTES`.
     """
-    bad: dict[int, str] = {}
+    bad_path = target.with_name(target.name + ".bad-lines.csv")
     blanks = sorted(blank_lines)
     absent = list(_SEPARATORS)
     line = 0  # the number of the first line of the next block
+    count = 0
     carry = b""
-    with source.open("rb") as reader, target.open("wb") as out:
+    with source.open("rb") as reader, target.open("wb") as out, bad_path.open("w") as bad:
         while True:
             chunk = reader.read(_CHUNK)
             data = carry + chunk
@@ -539,7 +574,10 @@ def rewrite_text(
             text = block.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
             lines = text.count(b"\n")
             lo, hi = bisect.bisect_left(blanks, line), bisect.bisect_right(blanks, line + lines)
-            written = _encode_block(text, encoding, line, frozenset(blanks[lo:hi]), bad)
+            written, found = _encode_block(text, encoding, line, frozenset(blanks[lo:hi]))
+            for number, byte, column in found:
+                bad.write(f"{number},{byte},{column}\n")
+            count += len(found)
             absent = [c for c in absent if c not in written]
             out.write(written)
             line += lines
@@ -547,15 +585,16 @@ def rewrite_text(
                 on_bytes(len(chunk))
             if not chunk:
                 break
-    return TextRewrite(_separator(absent, target), bad)
+    return TextRewrite(_separator(absent, target), BadLines(bad_path, count, encoding))
 
 
 def _encode_block(
-    text: bytes, encoding: str, line: int, blank_lines: frozenset[int], bad: dict[int, str]
-) -> bytes:
+    text: bytes, encoding: str, line: int, blank_lines: frozenset[int]
+) -> tuple[bytes, list[tuple[int, str, int]]]:
     """A block of LF-terminated lines (the first numbered ``line``) as UTF-8 bytes.
 
-    ``blank_lines`` holds the block's own lines to write empty.
+    ``blank_lines`` holds the block's own lines to write empty. Also returns the block's lines
+    that were not text: (line number, first bad byte in hex, its character position).
     """
     if not blank_lines:
         try:
@@ -563,9 +602,10 @@ def _encode_block(
         except UnicodeDecodeError:
             pass
         else:
-            return text if encoding == "utf-8" else decoded.encode("utf-8")
+            return (text if encoding == "utf-8" else decoded.encode("utf-8")), []
     parts = text.split(b"\n")
     out: list[str] = []
+    bad: list[tuple[int, str, int]] = []
     for offset, part in enumerate(parts):
         number = line + offset
         if number in blank_lines:
@@ -575,8 +615,8 @@ def _encode_block(
             out.append(part.decode(encoding))
         except UnicodeDecodeError:
             out.append(escape_bytes(part, encoding))
-            bad[number] = _bad_line_message(part, encoding)
-    return "\n".join(out).encode("utf-8")
+            bad.append((number, *_first_bad_byte(part, encoding)))
+    return "\n".join(out).encode("utf-8"), bad
 
 
 def sha256_of(path: Path, on_bytes: Callable[[int], None] | None = None) -> str:
