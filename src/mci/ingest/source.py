@@ -75,10 +75,10 @@ def parse_renames(pairs: Sequence[str]) -> dict[str, str]:
         old, sep, new = pair.partition("=")
         old, new = old.strip(), new.strip()
         if not sep or not old or not new:
-            raise ValueError(f"--rename takes OLD=NEW, got {pair!r}")
+            raise ValueError(f"--rename takes OLD=NEW, got {shorten(pair)!r}")
         if new not in SOURCE_COLUMNS:
             raise ValueError(
-                f"--rename {pair!r}: {new!r} is not a contract column; valid: "
+                f"--rename {shorten(pair)!r}: {shorten(new)!r} is not a contract column; valid: "
                 + ", ".join(SOURCE_COLUMNS)
             )
         mapping[old] = new
@@ -133,7 +133,7 @@ def detect_format(path: Path) -> str:
         return FORMATS[path.suffix.lower()]
     except KeyError:
         raise IngestError(
-            path, f"unknown file type {path.suffix!r}: expected .csv or .parquet"
+            path, f"unknown file type {shorten(path.suffix, 40)!r}: expected .csv or .parquet"
         ) from None
 
 
