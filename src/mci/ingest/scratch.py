@@ -10,10 +10,11 @@ already locked (it is created and locked under another name, then renamed), so a
 created is never mistaken for an abandoned one.
 
 Example:
-    >>> with scratch_folder("doc") as folder:
+    >>> parent = Path(tempfile.mkdtemp())
+    >>> with scratch_folder("doc", parent) as folder:
     ...     _ = (folder / "x").write_text("scratch")
-    ...     folder in sweep_stale() or folder.exists()
-    True
+    ...     sweep_stale(parent), folder.exists()  # in use: left alone
+    ([], True)
     >>> folder.exists()
     False
 """
