@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -81,3 +82,56 @@ def test_sigkill_part_way_leaves_the_previous_state(engine, request, tmp_path, b
     )
     assert '"status": "loaded"' in result.stdout or '"status": "unchanged"' in result.stdout
     assert counts(url) == complete
+
+
+def _scratch_bytes(root: Path) -> int:
+    """Bytes in the files under ``root`` (0 while no scratch file holds data yet)."""
+    total = 0
+    for path in root.rglob("*"):
+        try:
+            total += path.stat().st_size if path.is_file() else 0
+        except FileNotFoundError:  # removed meanwhile
+            continue
+    return total
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
+def test_a_killed_load_leaves_no_scratch_folder_behind_the_next_ingest(
+    engine, request, tmp_path, big_export, sample
+):
+    # SQLite and PostgreSQL loads process in a scratch DuckDB; SIGKILL cannot remove it, so
+    # the next ingest must. TMPDIR keeps this test's scratch folders apart from others'.
+    scratch_root = tmp_path / "tmp"
+    scratch_root.mkdir()
+    env = {**os.environ, "TMPDIR": str(scratch_root)}
+    url = url_for(engine, request, tmp_path, "killed")
+    ingest([sample], url, progress=NoProgress())
+    before = snapshot(url)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mci", "ingest", str(big_export), "--db", url],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline:
+        if _scratch_bytes(scratch_root) > 1 << 20:
+            break
+        time.sleep(0.02)
+    assert process.poll() is None, "the load ended before its scratch folder held data"
+    process.kill()
+    process.wait()
+    assert _scratch_bytes(scratch_root) > 1 << 20  # what the kill left behind
+    assert snapshot(url) == before
+
+    done = subprocess.run(
+        [sys.executable, "-m", "mci", "ingest", str(sample), "--db", url],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert list(scratch_root.iterdir()) == []
+    assert snapshot(url) == before  # the sample was loaded already: nothing to do

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import tempfile
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from tests.conftest import ENGINES, url_for
 from tests.support.warehouse import quarantined_lines, snapshot
 
 from mci.ingest import process
-from mci.ingest.errors import ContractError, IngestError
+from mci.ingest.errors import ContractError
 from mci.ingest.pipeline import ingest
 from mci.ingest.progress import NoProgress
 from mci.ingest.quality import quality_report
@@ -311,16 +312,41 @@ def test_outliers_are_flagged_in_a_column_not_dropped(db_url, tmp_path):
     assert report.outliers_by_channel == {"Email": {"spend": 1, "cpc": 1}}
 
 
-def test_a_file_that_is_not_utf8_leaves_the_warehouse_as_it_was(db_url, sample, tmp_path):
+def test_a_line_that_is_not_utf8_is_quarantined_and_the_rest_loads(db_url, sample, tmp_path):
+    # One line of an otherwise UTF-8 export holds a Latin-1 byte (and a backslash): that line
+    # is quarantined as bad_encoding with its bytes kept escaped, every other line loads.
     load([sample], db_url)
     before = snapshot(db_url)
-    text = sample.read_bytes().replace(b"Chicago", b"Chic\xe0go", 1)
-    bad = tmp_path / "latin1.csv"
-    bad.write_bytes(text)
-    with pytest.raises(IngestError) as caught:
-        load([bad], db_url)
-    assert str(bad) in str(caught.value)
-    assert snapshot(db_url) == before
+    lines = sample.read_bytes().split(b"\r\n")
+    parts = lines[7].split(b",", 2)
+    parts[1] = b"Cura\xe7ao \\ NY \xe9"  # the Company field
+    lines[7] = b",".join(parts)
+    lines[1:] = [b"%d" % (1000 + i) + ln[ln.index(b",") :] for i, ln in enumerate(lines[1:-1])]
+    lines.append(b"")
+    bad = tmp_path / "one-bad-line.csv"
+    bad.write_bytes(b"\r\n".join(lines))
+    [result] = load([bad], db_url)
+    assert (result.rows_read, result.rows_loaded, result.rows_quarantined) == (20, 19, 1)
+    state = snapshot(db_url)
+    assert (
+        state["campaign_performance"][: len(before["campaign_performance"])]
+        == before["campaign_performance"]
+    )
+    [(_, line, code, message, column, raw_text)] = [
+        row for row in state["quarantine"] if row[0] == result.load_id
+    ]
+    assert (line, code, column) == (7, "bad_encoding", None)
+    assert "not valid UTF-8" in message and "0xE7" in message and "latin-1" in message
+    raw = {row[1]: row[2] for row in state["raw_campaign_rows"] if row[0] == result.load_id}
+    assert raw[7] == raw_text
+    assert "Cura\\xe7ao \\\\ NY \\xe9" in raw_text
+    # The escapes undo exactly: the raw bytes are kept.
+    restored = re.sub(
+        rb"\\\\|\\x([0-9a-f]{2})",
+        lambda m: bytes.fromhex(m.group(1).decode()) if m.group(1) else b"\\",
+        raw_text.encode(),
+    )
+    assert restored == lines[7]
 
 
 def test_blank_lines_keep_physical_line_numbers(db_url, tmp_path, sample):

@@ -250,16 +250,22 @@ def test_date_parses_iso_dates_only(
     assert parse(con, "date", text) == expected
 
 
-def test_date_accepts_unpadded_month_and_day(con: duckdb.DuckDBPyConnection) -> None:
-    """Strict ISO 8601 pads month and day to two digits; the rule is looser on purpose.
+@pytest.mark.parametrize("text", ["2021-2-3", "2021-1-1", "2021-01-1", "2021-1-15", "2021-001-01"])
+def test_date_must_be_exactly_yyyy_mm_dd(con: duckdb.DuckDBPyConnection, text: str) -> None:
+    """The contract's dates are ``YYYY-MM-DD``: month and day always take two digits.
 
-    The rule is ``try_strptime(..., '%Y-%m-%d')`` and DuckDB's ``%m``/``%d`` take one or two
-    digits, so ``2021-1-1`` loads as 1 January 2021. That is unambiguous (year first, dash
-    separated, no day/month swap possible), so it is accepted rather than quarantined. What the
-    rule must never do is read it as anything else.
+    DuckDB's ``%m``/``%d`` take one or two digits, so the rule checks the form first; a date in
+    another form is quarantined (``bad_date``), never read as some day.
     """
-    assert parse(con, "date", "2021-1-1") == dt.date(2021, 1, 1)
-    assert parse(con, "date", "2021-1-15") == dt.date(2021, 1, 15)
+    assert parse(con, "date", text) is None
+
+
+def test_an_unpadded_date_is_quarantined_as_bad_date(
+    con: duckdb.DuckDBPyConnection, clean_row: dict[str, str]
+) -> None:
+    result = classify(con, with_(clean_row, Date="2021-2-3"))
+    assert (result["code"], result["column"]) == ("bad_date", "Date")
+    assert "'2021-2-3'" in result["message"]
 
 
 def test_date_with_a_two_digit_year_is_rejected(con: duckdb.DuckDBPyConnection) -> None:
@@ -509,6 +515,164 @@ def test_fractional_whole_numbers_are_rejected(
     con: duckdb.DuckDBPyConnection, clean_row: dict[str, str], changes: dict[str, str]
 ) -> None:
     assert classify(con, with_(clean_row, **changes))["code"] == "bad_number"
+
+
+# --- values at the edges ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "column", "value"),
+    [
+        ({"ROI": "1000.01"}, "ROI", "1000.01"),
+        ({"ROI": "-1000.5"}, "ROI", "-1000.5"),
+        ({"ROI": "1e308"}, "ROI", "1e308"),
+        ({"ROI": "-1.7976931348623157e308"}, "ROI", "-1.7976931348623157e308"),
+        ({"Acquisition_Cost": "$1,000,000,000,001"}, "Acquisition_Cost", "$1,000,000,000,001"),
+        ({"Acquisition_Cost": "9" * 400}, "Acquisition_Cost", "9" * 200),  # a double's inf
+        ({"Clicks": "1000000000001", "Impressions": "1000000000002"}, "Clicks", "1000000000001"),
+        ({"Impressions": "1000000000001"}, "Impressions", "1000000000001"),
+        ({"Engagement_Score": "0"}, "Engagement_Score", "0"),
+        ({"Engagement_Score": "11"}, "Engagement_Score", "11"),
+        ({"Engagement_Score": "-3"}, "Engagement_Score", "-3"),
+        ({"Duration": "0 days"}, "Duration", "0 days"),
+        ({"Duration": "3661 days"}, "Duration", "3661 days"),
+        ({"Conversion_Rate": "1e308"}, "Conversion_Rate", "1e308"),
+        ({"Date": "1989-12-31"}, "Date", "1989-12-31"),
+        ({"Date": "2100-01-01"}, "Date", "2100-01-01"),
+        ({"Date": "0001-01-01"}, "Date", "0001-01-01"),
+    ],
+)
+def test_values_outside_their_sane_range_are_out_of_range(
+    con: duckdb.DuckDBPyConnection,
+    clean_row: dict[str, str],
+    changes: dict[str, str],
+    column: str,
+    value: str,
+) -> None:
+    result = classify(con, with_(clean_row, **changes))
+    assert (result["code"], result["column"]) == ("out_of_range", column)
+    assert result["message"].startswith(f"{column} '")
+    assert value in result["message"] and "is outside" in result["message"]
+
+
+def test_range_bounds_are_written_plainly_in_the_message(
+    con: duckdb.DuckDBPyConnection, clean_row: dict[str, str]
+) -> None:
+    message = classify(con, with_(clean_row, ROI="5000"))["message"]
+    assert message == "ROI '5000' is outside -1,000 to 1,000"
+    message = classify(con, with_(clean_row, Impressions="2000000000000"))["message"]
+    assert message == "Impressions '2000000000000' is outside 0 to 1,000,000,000,000"
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"ROI": "1000"},
+        {"ROI": "-1000"},
+        {"Acquisition_Cost": "$1,000,000,000,000.00"},
+        {"Clicks": "1000000000000", "Impressions": "1000000000000"},
+        {"Engagement_Score": "1"},
+        {"Engagement_Score": "10"},
+        {"Duration": "1 day"},
+        {"Duration": "3660 days"},
+        {"Date": "1990-01-01"},
+        {"Date": "2099-12-31"},
+    ],
+)
+def test_values_on_the_range_bounds_are_clean(
+    con: duckdb.DuckDBPyConnection, clean_row: dict[str, str], changes: dict[str, str]
+) -> None:
+    assert classify(con, with_(clean_row, **changes))["code"] is None
+
+
+def test_every_range_check_names_a_documented_range() -> None:
+    from mci.ingest.contract import VALUE_RANGES
+
+    ranged = {c.column for c in CHECKS if c.reason_code == "out_of_range"}
+    source_of = {"spend": "Acquisition_Cost", "duration_days": "Duration"}
+    documented = {source_of.get(name, name.title().replace("Roi", "ROI")) for name in VALUE_RANGES}
+    assert ranged == documented | {"Date"}
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if line.startswith("| `out_of_range` |"))
+    for name in ranged:
+        assert name in row, name
+    # The ranges table states each column's bounds as the messages do.
+    from mci.ingest.contract import DATE_RANGE
+    from mci.ingest.rules import _bound
+
+    table = readme[readme.index("| column | range | why |") :]
+    for name, (low, high) in VALUE_RANGES.items():
+        source = source_of.get(name, name.title().replace("Roi", "ROI"))
+        line = next(line for line in table.splitlines() if source in line.split("|")[1])
+        assert f"{_bound(low)} to {_bound(high)}" in line, (name, line)
+    assert f"| Date | {DATE_RANGE[0]} to {DATE_RANGE[1]} |" in table
+
+
+def test_a_long_value_is_shortened_in_its_message(
+    con: duckdb.DuckDBPyConnection, clean_row: dict[str, str]
+) -> None:
+    result = classify(con, with_(clean_row, ROI="é" * 5000))
+    assert result["code"] == "bad_number"
+    assert result["message"] == "ROI '" + "é" * 200 + "… (5,000 characters)' is not a number"
+
+
+# Numbers, signs, exponents, the names of non-finite doubles, money and duration forms.
+_NUMBER_ALPHABET = "0123456789-+.,$eE daysinfINFnaN\t\u00a0"
+_SPECIAL_NUMBERS = [
+    "1e308", "-1e308", "1e309", "inf", "-inf", "Infinity", "NaN", "nan", "-0", "1e-320",
+    "9" * 30, "-" + "9" * 30, "1.7976931348623157e308", "4.9e-324", "0x10", "1_000",
+]  # fmt: skip
+_NUMERIC = ("conversion_rate", "spend", "roi", "clicks", "impressions", "engagement_score")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                SOURCE_TO_RAW[source]: st.one_of(
+                    st.sampled_from(_SPECIAL_NUMBERS), st.text(_NUMBER_ALPHABET, max_size=24)
+                )
+                for source in (
+                    "Conversion_Rate",
+                    "Acquisition_Cost",
+                    "ROI",
+                    "Clicks",
+                    "Impressions",
+                    "Engagement_Score",
+                    "Duration",
+                )
+            }
+        ),
+        min_size=1,
+        max_size=50,
+    )
+)
+def test_no_value_outside_its_range_reaches_a_clean_row(values: list[dict[str, str]]) -> None:
+    """Whatever numbers a row holds: it is quarantined, or every value is finite and in range."""
+    import math
+
+    from mci.ingest.contract import VALUE_RANGES
+
+    con = duckdb.connect()
+    try:
+        base = sample_rows()[0]
+        for changes in values:
+            result = classify(con, {**base, **changes})
+            if result["code"] is not None:
+                assert CHECKS[result["idx"] - 1].reason_code == result["code"]
+                continue
+            typed = result["typed"]
+            for name in (*_NUMERIC, "duration_days"):
+                value = typed[name]
+                if value is None:
+                    assert name in ("engagement_score", "duration_days")  # optional columns
+                    continue
+                low, high = VALUE_RANGES[name]
+                assert math.isfinite(value) and low <= value <= high, (name, value)
+            assert typed["clicks"] <= typed["impressions"]
+    finally:
+        con.close()
 
 
 # --- fast paths ------------------------------------------------------------------------------

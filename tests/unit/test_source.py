@@ -312,3 +312,196 @@ def test_sha256_without_callback(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
     path.write_bytes(b"abc")
     assert sha256_of(path) == hashlib.sha256(b"abc").hexdigest()
+
+
+# --- inputs that are not readable files -------------------------------------------------------
+
+
+def test_a_folder_is_named_as_a_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "export.csv"
+    folder.mkdir()
+    with pytest.raises(IngestError, match="is a folder, not a file") as info:
+        read_layout(folder)
+    assert info.value.exit_code == 1 and str(folder) in str(info.value)
+
+
+def test_a_fifo_is_not_a_regular_file(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "export.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(IngestError, match="is not a regular file"):  # and never blocks on it
+        read_layout(fifo)
+
+
+def test_a_missing_file_is_no_such_file(tmp_path: Path) -> None:
+    with pytest.raises(IngestError, match="no such file"):
+        read_layout(tmp_path / "nope.csv")
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "missing", "latin-1"])
+def test_a_mapping_that_is_not_a_toml_file_is_refused_naming_it(tmp_path: Path, kind: str) -> None:
+    import os
+
+    from mci.ingest.source import read_mapping_file
+
+    path = tmp_path / "columns.toml"
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "latin-1":
+        path.write_bytes('[rename]\nDonnées = "Date"\n'.encode("latin-1"))
+    expected = {
+        "folder": "is a folder",
+        "fifo": "is not a regular file",
+        "missing": "no such mapping file",
+        "latin-1": "not UTF-8",
+    }[kind]
+    with pytest.raises(ValueError, match=expected) as info:
+        read_mapping_file(path)
+    assert str(path) in str(info.value)
+
+
+# --- line breaks and encodings ------------------------------------------------------------------
+
+
+def test_read_header_of_an_old_mac_file(tmp_path: Path) -> None:
+    path = tmp_path / "mac.csv"
+    path.write_bytes(csv_text(list(SOURCE_COLUMNS), eol="\r").encode())
+    assert read_header(path) == list(SOURCE_COLUMNS)
+
+
+def test_read_header_in_latin1(tmp_path: Path) -> None:
+    path = tmp_path / "latin.csv"
+    path.write_bytes("Campaign_ID,Données\n1,2\n".encode("latin-1"))
+    assert read_header(path, "latin-1") == ["Campaign_ID", "Données"]
+
+
+@pytest.mark.parametrize(
+    ("content", "ascii_", "utf8", "uniform"),
+    [
+        (b"a,b\nc,d\n", True, True, True),
+        (b"a,b\r\nc,d\r\n", True, True, True),
+        (b"a,b\r\nc,d", True, True, True),
+        (b"a,b\rc,d\r", True, True, False),  # old Mac
+        (b"a,b\r\nc,d\ne,f\r\n", True, True, False),  # CRLF and LF mixed
+        (b"a,b\nc\r,d\n", True, True, False),  # a lone CR inside an LF file
+        (b"a,b\r\r\nc,d\r\n", True, True, False),
+        ("a,Zürich\n".encode(), False, True, True),
+        (b"a,Z\xfcrich\n", False, False, True),
+        (b"a,b\n\xe2\x82", False, False, True),  # a UTF-8 sequence cut at the end
+    ],
+)
+def test_scan_tells_what_duckdb_can_read_as_it_is(
+    tmp_path: Path, content: bytes, ascii_: bool, utf8: bool, uniform: bool
+) -> None:
+    from mci.ingest.source import scan_file
+
+    path = tmp_path / "x.csv"
+    path.write_bytes(content)
+    scan = scan_file(path)
+    assert (scan.ascii, scan.utf8, scan.uniform_breaks) == (ascii_, utf8, uniform)
+    assert scan.readable_as_is() == (utf8 and uniform)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 7])
+def test_scan_across_chunk_boundaries(tmp_path: Path, monkeypatch, chunk: int) -> None:
+    from mci.ingest import source
+
+    monkeypatch.setattr(source, "_CHUNK", chunk)
+    cases = {
+        "é,€\r\nb\r\n".encode(): (True, True),
+        b"ab\r\ncd\r\n\r\n": (True, True),
+        b"ab\r\ncd\nef\r\n": (True, False),
+        b"ab\rcd\r\n": (True, False),
+        "é,€".encode()[:-1] + b"\n": (False, True),
+    }
+    for content, expected in cases.items():
+        path = tmp_path / "x.csv"
+        path.write_bytes(content)
+        scan = source.scan_file(path)
+        assert (scan.utf8, scan.uniform_breaks) == expected, content
+
+
+def test_rewrite_normalises_breaks_escapes_bad_lines_and_blanks_lines(tmp_path: Path) -> None:
+    from mci.ingest.source import rewrite_text
+
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"\xef\xbb\xbfh1,h2\ra,b\r\nc\\,d\xe9\ne,f\r\rg,\xc3\xa9\n")
+    target = tmp_path / "out.csv"
+    done = rewrite_text(source, target, "utf-8", blank_lines=frozenset({3}))
+    assert target.read_bytes() == "h1,h2\na,b\nc\\\\,d\\xe9\n\n\ng,é\n".encode()
+    messages = done.bad_lines.messages()
+    assert list(messages) == [2] and done.bad_lines.count == 1
+    assert messages[2].startswith("the line is not valid UTF-8 text: byte 0xE9 at character 5")
+    assert done.line_separator == "\\x1f"
+
+
+def test_rewrite_latin1_and_cp1252(tmp_path: Path) -> None:
+    from mci.ingest.source import rewrite_text
+
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"a,Z\xfcrich\nb,\x80 \x96 \x81\n")
+    latin = rewrite_text(source, tmp_path / "latin.csv", "latin-1")
+    assert (tmp_path / "latin.csv").read_text() == "a,Zürich\nb,\x80 \x96 \x81\n"
+    assert latin.bad_lines.count == 0 and latin.bad_lines.messages() == {}
+    windows = rewrite_text(source, tmp_path / "cp1252.csv", "cp1252")
+    assert (tmp_path / "cp1252.csv").read_text() == "a,Zürich\nb,€ – \\x81\n"
+    assert list(windows.bad_lines.messages()) == [1]  # 0x81 is not a Windows-1252 character
+
+
+def test_rewrite_keeps_memory_flat_on_a_big_file(tmp_path: Path) -> None:
+    import tracemalloc
+
+    from mci.ingest.source import rewrite_text
+
+    line = '1,Zürich,Email,"$16,174.00",6.29,2021-01-01\r'.encode("latin-1")
+    source = tmp_path / "big.csv"
+    with source.open("wb") as out:
+        for _ in range(64):
+            out.write(line * ((1 << 20) // len(line)))  # 64 MB of old-Mac Latin-1 lines
+    tracemalloc.start()
+    try:
+        rewrite_text(source, tmp_path / "out.csv", "latin-1")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 48 << 20, f"peak {peak >> 20} MB for a 64 MB file"
+    assert (tmp_path / "out.csv").stat().st_size > 64 << 20
+
+
+def test_a_line_longer_than_the_limit_stops_a_rewrite(tmp_path: Path, monkeypatch) -> None:
+    from mci.ingest import source
+
+    monkeypatch.setattr(source, "MAX_LINE_BYTES", 1000)
+    monkeypatch.setattr(source, "_CHUNK", 256)
+    path = tmp_path / "long.csv"
+    path.write_bytes(b"h\rshort\r" + b"x" * 5000 + b"\r")
+    with pytest.raises(IngestError) as info:
+        source.rewrite_text(path, tmp_path / "out.csv", "latin-1")
+    assert info.value.line == 2 and "longer than" in str(info.value)
+
+
+def test_a_file_holding_the_usual_separators_gets_another(tmp_path: Path) -> None:
+    from mci.ingest.source import scan_file
+
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"h\na\x1f\x1e\x1d\x1c\x07b\n")
+    assert scan_file(path).line_separator == "\\x01"
+    path.write_bytes(bytes(range(256)))
+    assert scan_file(path).line_separator is None  # every control character: not text
+
+
+@pytest.mark.parametrize("offset", [0, 1, (1 << 19) - 7, (1 << 22) - 100])
+def test_scan_flags_a_line_of_a_mebibyte_wherever_it_sits(tmp_path: Path, offset: int) -> None:
+    # Lines of 1 MiB or more need DuckDB's larger line limit; short lines must not ask for it.
+    from mci.ingest.source import scan_file
+
+    short = b"1,abc\n"
+    before = short * (offset // len(short))
+    path = tmp_path / "x.csv"
+    path.write_bytes(before + b"x" * (1 << 20) + b"\n" + short * 1000)
+    assert scan_file(path).long_lines
+    path.write_bytes(before + short * 300_000)
+    assert not scan_file(path).long_lines

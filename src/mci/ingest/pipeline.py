@@ -19,8 +19,6 @@ import dataclasses
 import datetime as dt
 import json
 import os
-import shutil
-import tempfile
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -28,11 +26,20 @@ from pathlib import Path
 from typing import Any
 
 from mci.ingest.contract import CATEGORY_COLUMNS
+from mci.ingest.errors import IngestError, plain_cause, shorten
 from mci.ingest.process import LoadCounts, Processor, new_categories_json
 from mci.ingest.progress import NoProgress, default_progress, tracked_runner
-from mci.ingest.source import FileScan, SourceLayout, read_layout, scan_file
+from mci.ingest.scratch import scratch_folder, sweep_stale
+from mci.ingest.source import (
+    FileScan,
+    SourceLayout,
+    check_encoding,
+    read_layout,
+    rewrite_text,
+    scan_file,
+)
 from mci.semantic.views import apply_views
-from mci.warehouse.connection import Warehouse, connect, duckdb_dbapi
+from mci.warehouse.connection import Warehouse, WarehouseError, connect, duckdb_dbapi
 from mci.warehouse.dialects import DIALECTS
 from mci.warehouse.schema import LOAD_TABLES, column_names, ensure_schema
 
@@ -55,7 +62,8 @@ class LoadResult:
         rows_duplicate: exact duplicate lines dropped.
         rows_outlier: loaded lines flagged as outliers.
         status: ``loaded``, or ``unchanged`` when the same file was loaded before.
-        new_categories: category values never seen before, per column.
+        new_categories: category values never seen before, per column (for showing: a value
+            longer than 200 characters is shortened; ``load_log`` keeps it whole).
         seconds: wall time of the load.
     """
 
@@ -188,7 +196,7 @@ def _result(
         counts.rows_duplicate,
         counts.rows_outlier,
         "loaded",
-        counts.new_categories,
+        {column: [shorten(v) for v in values] for column, values in counts.new_categories.items()},
         (finished - started).total_seconds(),
     )
 
@@ -243,18 +251,37 @@ def _scanned(layout: SourceLayout, hashing: tuple[_Hashing, int], progress: Any)
 
 
 @contextlib.contextmanager
-def _as_csv(layout: SourceLayout, scan: FileScan) -> Iterator[tuple[SourceLayout, FileScan]]:
-    """The layout itself for CSV; for Parquet, the same rows written to a temporary CSV.
+def _as_csv(
+    layout: SourceLayout, scan: FileScan, encoding: str = "utf-8", progress: Any = None
+) -> Iterator[tuple[SourceLayout, FileScan]]:
+    """The layout itself for a CSV that DuckDB reads as it is; else a temporary CSV that it does.
 
     Parquet rows become CSV lines (every value as text, nulls as empty fields), so one code
-    path loads both and the raw store holds a line per row either way.
+    path loads both and the raw store holds a line per row either way. A CSV that is not
+    UTF-8 text with uniform line breaks (another encoding, a line that is not text, a lone CR,
+    LF and CRLF mixed) is re-encoded as UTF-8 with LF line breaks, streaming; lines that were
+    not text are listed in the scan (``bad_lines``) and quarantined as ``bad_encoding``.
     """
-    if layout.format == "csv":
+    if layout.format == "csv" and scan.readable_as_is(encoding):
         yield layout, scan
         return
-    folder = Path(tempfile.mkdtemp(prefix="mci-parquet-"))
-    try:
+    kind = "parquet" if layout.format == "parquet" else "text"
+    with scratch_folder(kind) as folder:
         target = folder / "rows.csv"
+        if layout.format == "csv":
+            if progress is not None:
+                progress.stage("text")
+            rewritten = rewrite_text(layout.path, target, encoding)
+            yield (
+                dataclasses.replace(layout, path=target),
+                dataclasses.replace(
+                    scan,
+                    line_separator=rewritten.line_separator,
+                    bad_lines=rewritten.bad_lines,
+                    long_lines=True,  # not measured while re-writing: allow long lines
+                ),
+            )
+            return
         columns = ", ".join(
             f"coalesce(CAST({_quote(name)} AS VARCHAR), '') AS {_quote(name)}"
             for name in layout.header
@@ -269,8 +296,6 @@ def _as_csv(layout: SourceLayout, scan: FileScan) -> Iterator[tuple[SourceLayout
         finally:
             con.close()
         yield dataclasses.replace(layout, path=target, format="csv"), scan_file(target)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _quote(identifier: str) -> str:
@@ -281,6 +306,30 @@ def _literal(text: str) -> str:
     return text.replace("'", "''")
 
 
+@contextlib.contextmanager
+def _transaction(wh: Warehouse, begin: str = "BEGIN") -> Iterator[Warehouse]:
+    """One transaction: all of the block commits, or none of it.
+
+    A failed rollback never hides the error that caused it: an engine may have ended the
+    transaction itself (SQLite does on a full disk), or lost its connection.
+    """
+    wh.execute_native(begin)
+    try:
+        yield wh
+        wh.execute_native("COMMIT")
+    except BaseException:
+        _rollback_quietly(wh)
+        raise
+
+
+def _rollback_quietly(wh: Warehouse) -> None:
+    """Rolls back the open transaction, if the engine still has one; never raises."""
+    if wh.engine == "sqlite" and not wh.raw.in_transaction:
+        return
+    with contextlib.suppress(Exception):
+        wh.execute_native("ROLLBACK")
+
+
 def _load_into_duckdb(
     wh: Warehouse,
     layout: SourceLayout,
@@ -288,6 +337,7 @@ def _load_into_duckdb(
     replace: bool,
     progress: Any,
     started: dt.datetime,
+    encoding: str = "utf-8",
 ) -> LoadResult:
     """Loads one file into a DuckDB warehouse.
 
@@ -297,6 +347,7 @@ def _load_into_duckdb(
     con = wh.raw
     _configure_duckdb(con)
     processor = Processor(con, tracked_runner(con, progress))
+    done = False
     try:
         if layout.format == "csv":
             processor.read(layout)
@@ -304,19 +355,25 @@ def _load_into_duckdb(
         sha256 = scan.sha256
         previous = _previous_load(wh, sha256)
         if previous is not None and not replace:
+            done = True
             return _unchanged(layout, sha256, previous)
-        with _as_csv(layout, scan) as (csv_layout, csv_scan):
-            if csv_layout is not layout:
-                processor.read(csv_layout)
-            with wh.transaction():
+        with _as_csv(layout, scan, encoding, progress) as (csv_layout, csv_scan):
+            if csv_layout is not layout or csv_scan.long_lines:
+                processor.read(csv_layout, csv_scan.long_lines)
+            with _transaction(wh):
                 if replace:
                     _retire_previous(wh, sha256)
                 load_id = _next_load_id(wh)
                 counts = processor.load(csv_layout, csv_scan, load_id)
                 finished = _now()
                 _insert_log(wh, _log_row(layout, sha256, load_id, counts, started, finished))
+        done = True
     finally:
-        processor.drop_temps()
+        if done:
+            processor.drop_temps()
+        else:
+            with contextlib.suppress(Exception):  # the load's own error is the one to report
+                processor.drop_temps()
     return _result(layout, sha256, load_id, counts, started, finished)
 
 
@@ -327,15 +384,19 @@ def _load_elsewhere(
     replace: bool,
     progress: Any,
     started: dt.datetime,
+    encoding: str = "utf-8",
 ) -> LoadResult:
-    """SQLite and PostgreSQL: process in a scratch DuckDB, then publish in one transaction."""
+    """SQLite and PostgreSQL: process in a scratch DuckDB, then publish in one transaction.
+
+    The scratch DuckDB lives in a locked scratch folder (:mod:`mci.ingest.scratch`): removed
+    at the end, or by the next ingest when this process is killed.
+    """
     scan = _scanned(layout, hashing, progress)
     sha256 = scan.sha256
     previous = _previous_load(wh, sha256)
     if previous is not None and not replace:
         return _unchanged(layout, sha256, previous)
-    scratch_dir = Path(tempfile.mkdtemp(prefix="mci-ingest-"))
-    try:
+    with scratch_folder("ingest") as scratch_dir:
         con = duckdb_dbapi().connect(str(scratch_dir / "scratch.duckdb"))
         try:
             _configure_duckdb(con)
@@ -344,14 +405,16 @@ def _load_elsewhere(
             # Process under the id the load will most likely get; publishing re-stamps it.
             scratch_id = _next_load_id(wh)
             processor = Processor(con, tracked_runner(con, progress))
-            with _as_csv(layout, scan) as (csv_layout, csv_scan):
+            with _as_csv(layout, scan, encoding, progress) as (csv_layout, csv_scan):
                 try:
-                    processor.read(csv_layout)
+                    processor.read(csv_layout, csv_scan.long_lines)
                     con.execute("BEGIN")
                     counts = processor.load(csv_layout, csv_scan, scratch_id)
                     con.execute("COMMIT")
                 finally:
                     processor.stop_reading()  # the scratch connection closes with its temps
+                    with contextlib.suppress(Exception):
+                        processor.drop_temps()
             progress.stage("publish")
             with _exclusive(wh):
                 if replace:
@@ -365,8 +428,6 @@ def _load_elsewhere(
                 _insert_log(wh, _log_row(layout, sha256, load_id, counts, started, finished))
         finally:
             con.close()
-    finally:
-        shutil.rmtree(scratch_dir, ignore_errors=True)
     return _result(layout, sha256, load_id, counts, started, finished)
 
 
@@ -374,15 +435,10 @@ def _load_elsewhere(
 def _exclusive(wh: Warehouse) -> Any:
     """One transaction that keeps other loads out until it ends."""
     if wh.engine == "sqlite":
-        wh.execute_native("BEGIN IMMEDIATE")
-        try:
+        with _transaction(wh, "BEGIN IMMEDIATE"):
             yield wh
-        except BaseException:
-            wh.execute_native("ROLLBACK")
-            raise
-        wh.execute_native("COMMIT")
         return
-    with wh.transaction():
+    with _transaction(wh):
         wh.execute_native("LOCK TABLE load_log IN EXCLUSIVE MODE")
         yield wh
 
@@ -445,11 +501,13 @@ def ingest(
     renames: Mapping[str, str] | None = None,
     replace: bool = False,
     progress: Any = None,
+    encoding: str = "utf-8",
 ) -> list[LoadResult]:
     """Loads exports into the warehouse, one transaction per file.
 
     Every file's columns are checked against the contract before anything is written. A
-    file loaded before (same sha256) is left alone unless ``replace`` is set.
+    file loaded before (same sha256) is left alone unless ``replace`` is set. Scratch
+    folders that killed loads left behind are removed first.
 
     Args:
         paths: ``.csv`` or ``.parquet`` exports.
@@ -458,16 +516,23 @@ def ingest(
         replace: reload files that were loaded before, replacing their rows.
         progress: a :class:`mci.ingest.progress.LoadProgress`; by default a progress bar
             when standard error is a terminal.
+        encoding: the CSV files' text encoding: ``utf-8`` (the default), ``latin-1`` or
+            ``cp1252`` (``--encoding``). In UTF-8, a line that is not valid UTF-8 is
+            quarantined as ``bad_encoding``, its bytes kept escaped; the rest loads.
 
     Returns:
         One result per file, in order.
 
     Raises:
+        ValueError: an encoding other than those three.
         ContractError: a file's columns do not match the contract (nothing is written).
-        IngestError: a file cannot be read; files before it stay loaded, it and the files
+        IngestError: a file cannot be read or loaded (the message names the file and the
+            cause, the line where known); files before it stay loaded, it and the files
             after it are not.
     """
-    layouts = [read_layout(Path(p), renames) for p in paths]
+    encoding = check_encoding(encoding)
+    layouts = [read_layout(Path(p), renames, encoding) for p in paths]
+    sweep_stale()
     total = sum(layout.path.stat().st_size for layout in layouts)
     reporter = progress if progress is not None else default_progress(total)
     results: list[LoadResult] = []
@@ -479,15 +544,40 @@ def ingest(
         hasher = _Hashing([layout.path for layout in layouts])
         stack.callback(hasher.stop)
         wh = stack.enter_context(connect(db))
-        ensure_schema(wh)
+        where = wh.url.redacted()
+        with _errors_of(where, "preparing the warehouse", "nothing was loaded"):
+            ensure_schema(wh)
         for index, layout in enumerate(layouts):
             reporter.start_file(layout.path.name, layout.path.stat().st_size)
             started = _now()
             load = _load_into_duckdb if wh.engine == "duckdb" else _load_elsewhere
-            results.append(load(wh, layout, (hasher, index), replace, reporter, started))
+            with _errors_of(layout.path, f"loading it into {where}", "nothing of it was written"):
+                results.append(
+                    load(wh, layout, (hasher, index), replace, reporter, started, encoding)
+                )
             reporter.finish_file()
-        apply_views(wh)
+        with _errors_of(
+            where, "refreshing the semantic views", "the loads are committed; run `mci views`"
+        ):
+            apply_views(wh)
     return results
+
+
+@contextlib.contextmanager
+def _errors_of(subject: Path | str, doing: str, outcome: str) -> Iterator[None]:
+    """Any error of the block as an :class:`IngestError` about ``subject``, in plain words.
+
+    The engines' and the OS's errors (a full disk, a file gone, a lost connection) reach the
+    user as one sentence naming the file, the cause and ``outcome`` (what stands), never
+    as a traceback; the original error stays chained for debugging.
+    """
+    try:
+        yield
+    except (IngestError, WarehouseError):
+        raise
+    except Exception as exc:
+        cause = plain_cause(exc)
+        raise IngestError(subject, f"{cause} ({doing}); {outcome}") from exc
 
 
 __all__ = ["CATEGORY_COLUMNS", "LoadResult", "NoProgress", "ingest"]

@@ -12,10 +12,11 @@ Each data line ends in exactly one of: ``campaign_performance`` (loaded), ``quar
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
-import shutil
-import tempfile
+import re
 import threading
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,9 +30,23 @@ from mci.ingest.contract import (
     SOURCE_COLUMNS,
     SOURCE_TO_RAW,
 )
-from mci.ingest.errors import IngestError
-from mci.ingest.rules import PARSERS, check_field_sql, check_index_sql, typed_select_sql
-from mci.ingest.source import FileScan, SourceLayout
+from mci.ingest.errors import IngestError, is_disk_full, shorten
+from mci.ingest.rules import (
+    PARSERS,
+    check_field_sql,
+    check_index_sql,
+    short_text_sql,
+    typed_select_sql,
+)
+from mci.ingest.scratch import scratch_folder
+from mci.ingest.source import (
+    BAD_LINE_MESSAGE,
+    MAX_LINE_BYTES,
+    BadLines,
+    FileScan,
+    SourceLayout,
+    rewrite_text,
+)
 from mci.warehouse.connection import duckdb_cursor
 from mci.warehouse.schema import column_names
 
@@ -59,6 +74,24 @@ RECORD_BYTES_PER_CSV_BYTE = 1.5
 RECORDS_MEMORY_SHARE = 0.5
 _SCRATCH = "mci_records_scratch"
 _REJECTED = f"{_SCRATCH}._mci_rejected"
+# How long a line DuckDB's readers take. A file whose lines are all short (the scan says so:
+# ``FileScan.long_lines``) is read with 1 MiB lines and DuckDB's own buffers, the fastest
+# (0.07 s less at 200,000 rows than bigger buffers); a file that may hold longer lines is read
+# with lines up to 16 MiB, in buffers of that size (DuckDB's default, 16 times the line size,
+# would take 0.3 GB more).
+_SHORT_LINES = "max_line_size = 1048576"
+_LONG_LINES = f"max_line_size = {MAX_LINE_BYTES}, buffer_size = {MAX_LINE_BYTES}"
+# The reader's error types of one line, most telling first: a line gets the first that applies.
+_REJECT_PRIORITY = ("INVALID UNICODE", "UNQUOTED VALUE", "TOO MANY COLUMNS", "MISSING COLUMNS")
+# A CSV line that ends inside a quoted field: whole fields, each followed by a comma (a quoted
+# field, with anything after its closing quote up to the comma; or an unquoted field, which
+# may hold quotes), then a field that opens a quote and never closes it (``""`` is an escaped
+# quote). DuckDB's regular expressions (RE2) match it in linear time, whatever the line holds.
+OPEN_QUOTE_PATTERN = '(?s)(?:(?:"(?:[^"]|"")*"[^,]*|[^",][^,]*)?,)*"(?:[^"]|"")*'
+UNTERMINATED_QUOTE_MESSAGE = (
+    "unterminated quote: a quoted field opens on this line and is not closed before the line "
+    "ends (a line break inside quotes is not allowed)"
+)
 _BYTE_UNITS = {"bytes": 1, "KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}
 
 
@@ -104,8 +137,14 @@ class Processor:
         self.con = con
         self.run = run
         self.records = f"{_SCRATCH}._mci_records"
+        self._folders = contextlib.ExitStack()
         self._scratch_dir: Path | None = None
+        self._records_on_disk = False
         self._reading: _Background | None = None
+        self._line_limits = _SHORT_LINES
+        # What the records' read found: records kept, lines the reader rejected.
+        self._kept = 0
+        self._rejected = 0
 
     def _one(self, stage: str, sql: str, params: list[Any] | None = None) -> Any:
         rows = self.run(stage, sql, params).fetchall()
@@ -129,21 +168,38 @@ class Processor:
         for name in _TEMP_TABLES:
             self.con.execute(f"DROP TABLE IF EXISTS {name}")
         self.con.execute(f"DETACH DATABASE IF EXISTS {_SCRATCH}")
-        if self._scratch_dir is not None:
-            shutil.rmtree(self._scratch_dir, ignore_errors=True)
-            self._scratch_dir = None
+        self._folders.close()
+        self._scratch_dir = None
+        self._records_on_disk = False
 
-    def read(self, layout: SourceLayout) -> None:
+    def _folder(self) -> Path:
+        """The load's scratch folder (locked while it lives; see :mod:`mci.ingest.scratch`)."""
+        if self._scratch_dir is None:
+            self._scratch_dir = self._folders.enter_context(scratch_folder("records"))
+        return self._scratch_dir
+
+    def read(self, layout: SourceLayout, long_lines: bool = False) -> None:
         """Starts reading and checking every record into the scratch database.
 
         Run it before the load's transaction; :meth:`load` waits for it. The scratch
         database never reaches the warehouse, and filled outside the load's transaction
         DuckDB can spill it to disk, so memory stays bounded on big files.
+
+        Args:
+            layout: the file (UTF-8, uniform line breaks) and where its columns are.
+            long_lines: a line may be longer than 1 MiB (see ``FileScan.long_lines``); the
+                readers then take lines up to 16 MiB.
         """
         self.drop_temps()
+        self._line_limits = _LONG_LINES if long_lines else _SHORT_LINES
         self._place_records(layout)
+        self._start_reading(layout, None)
+
+    def _start_reading(self, layout: SourceLayout, extra_rejects: Path | None) -> None:
         cursor = duckdb_cursor(self.con)
-        self._reading = _Background(lambda: self._read_records(cursor, layout), cursor)
+        self._reading = _Background(
+            lambda: self._read_records(cursor, layout, extra_rejects), cursor
+        )
 
     def load(self, layout: SourceLayout, scan: FileScan, load_id: int) -> LoadCounts:
         """Loads the records :meth:`read` prepared as ``load_id`` (inside the transaction).
@@ -153,8 +209,10 @@ class Processor:
         """
         counts = LoadCounts()
         counts.rows_read = self._store_raw_lines_while_reading(layout, scan, load_id)
-        blank_lines = self._blank_lines(load_id, counts.rows_read)
-        self._number_lines(layout, blank_lines, counts.rows_read)
+        self._blank_lines(load_id, counts.rows_read)
+        if self._kept + self._rejected != counts.rows_read:
+            self._reread_without_open_quotes(layout, load_id)
+        self._number_lines(layout, counts.rows_read, scan.bad_lines)
         has_prior = bool(
             self._one(
                 "prior",
@@ -192,12 +250,12 @@ class Processor:
         """The file one whole line per row (the line break dropped, CRLF too)."""
         if scan.line_separator is None:
             raise IngestError(
-                layout.path, "the file holds every ASCII control separator: not a text export"
+                layout.path, "the file holds every ASCII control character: not a text export"
             )
         return (
             f"read_csv(?, delim = '{scan.line_separator}', quote = '', escape = '', "
             "header = false, columns = {'line': 'VARCHAR'}, auto_detect = false, "
-            "strict_mode = false, max_line_size = 1048576)"
+            f"strict_mode = false, {self._line_limits})"
         )
 
     def _store_raw_lines_while_reading(
@@ -238,19 +296,22 @@ class Processor:
             )
         )
 
-    def _blank_lines(self, load_id: int, stored: int) -> list[int]:
-        """The numbers of the blank lines among the ``stored`` data lines of the load."""
+    def _blank_lines(self, load_id: int, stored: int) -> None:
+        """Lists the blank lines among the ``stored`` data lines of the load in ``_mci_blank``.
+
+        In SQL, however many there are (a double-spaced export has one every other line).
+        """
+        self.con.execute("CREATE TEMP TABLE _mci_blank (line_no BIGINT)")
         last = self.con.execute(
             "SELECT max(line_no) FROM raw_campaign_rows WHERE load_id = ?", [load_id]
         ).fetchall()[0][0]
         if last is None or last == stored:
-            return []
-        rows = self.con.execute(
-            "SELECT n FROM range(1, ?) AS t(n) WHERE n NOT IN "
-            "(SELECT line_no FROM raw_campaign_rows WHERE load_id = ?) ORDER BY n",
+            return
+        self.con.execute(
+            "INSERT INTO _mci_blank SELECT n FROM range(1, ?) AS t(n) WHERE n NOT IN "
+            "(SELECT line_no FROM raw_campaign_rows WHERE load_id = ?)",
             [last, load_id],
-        ).fetchall()
-        return [row[0] for row in rows]
+        )
 
     def _place_records(self, layout: SourceLayout) -> None:
         """Attaches the scratch database: in memory, or a file when the records are big.
@@ -262,8 +323,8 @@ class Processor:
         if expected <= RECORDS_MEMORY_SHARE * self._memory_limit():
             self.con.execute(f"ATTACH ':memory:' AS {_SCRATCH}")
             return
-        self._scratch_dir = Path(tempfile.mkdtemp(prefix="mci-records-"))
-        scratch = str(self._scratch_dir / "records.duckdb").replace("'", "''")
+        self._records_on_disk = True
+        scratch = str(self._folder() / "records.duckdb").replace("'", "''")
         self.con.execute(f"ATTACH '{scratch}' AS {_SCRATCH}")
 
     def _memory_limit(self) -> float:
@@ -272,11 +333,14 @@ class Processor:
         number, _, unit = str(text).partition(" ")
         return float(number) * _BYTE_UNITS.get(unit, 1)
 
-    def _read_records(self, cursor: Any, layout: SourceLayout) -> None:
+    def _read_records(self, cursor: Any, layout: SourceLayout, extra_rejects: Path | None) -> None:
         """Every record the CSV reader keeps, typed and checked, in file order.
 
         Runs on ``cursor``, a second connection: its temporary tables are its own, so the
-        rejected lines are copied to the scratch database.
+        rejected lines are copied to the scratch database, one row a line with the reason
+        that tells most (an unterminated quote before a wrong field count) and a message in
+        plain words. ``extra_rejects`` lists (a CSV of line numbers) lines the caller blanked
+        out of the file: they leave a quote open.
         """
         width = len(layout.header)
         columns = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width)) + "}"
@@ -289,11 +353,13 @@ class Processor:
             "auto_detect = false, delim = ',', quote = '\"', escape = '\"', "
             f"force_not_null = {not_null}, strict_mode = true, store_rejects = true, "
             "rejects_table = '_mci_rejects', rejects_scan = '_mci_rejects_scan', "
-            "max_line_size = 1048576)"
+            f"{self._line_limits})"
         )
         typed = f"SELECT r.*, {typed_select_sql()} FROM ({scan}) AS r"
         checked = f"SELECT r.*, {check_index_sql()} AS check_idx FROM ({typed}) AS r"
         values = ", ".join(f"r.v_{name}" for name in PARSERS)
+        cursor.execute(f"DROP TABLE IF EXISTS {self.records}")
+        cursor.execute(f"DROP TABLE IF EXISTS {_REJECTED}")
         cursor.execute(
             # The message is built only for faulty rows (a CASE per row costs on millions).
             f"CREATE TABLE {self.records} AS "
@@ -302,33 +368,97 @@ class Processor:
             f"FROM ({checked}) AS r",
             [str(layout.path)],
         )
-        cursor.execute(
-            f"CREATE TABLE {_REJECTED} AS SELECT line - 1 AS line_no, "
-            "any_value(error_type)::VARCHAR AS error_type, "
-            "string_agg(DISTINCT error_message, '; ') AS message "
-            "FROM _mci_rejects GROUP BY line"
-        )
+        cursor.execute(f"CREATE TABLE {_REJECTED} AS {_rejected_sql(width)}")
+        if extra_rejects is not None:
+            cursor.execute(
+                f"INSERT INTO {_REJECTED} SELECT line_no, 'UNTERMINATED QUOTE', ? "
+                "FROM read_csv(?, header = false, auto_detect = false, "
+                "columns = {'line_no': 'BIGINT'})",
+                [UNTERMINATED_QUOTE_MESSAGE, str(extra_rejects)],
+            )
+        self._kept = int(cursor.execute(f"SELECT count(*) FROM {self.records}").fetchall()[0][0])
+        self._rejected = int(cursor.execute(f"SELECT count(*) FROM {_REJECTED}").fetchall()[0][0])
 
-    def _number_lines(self, layout: SourceLayout, blank_lines: list[int], data_lines: int) -> None:
+    def _reread_without_open_quotes(self, layout: SourceLayout, load_id: int) -> None:
+        """Reads the records again with every line that leaves a quote open blanked out.
+
+        The CSV reader joins such a line to the lines after it (a quoted field with a line
+        break, which the contract does not allow), so the records no longer match the lines.
+        A line leaves a quote open when a field starts with a quote that the line never
+        closes (``OPEN_QUOTE_PATTERN``; a quote inside an unquoted field is a plain character
+        to the reader). Those lines are quarantined (an unterminated quote) and every other
+        line is read on its own. Runs inside the load's transaction, before it first reads
+        the scratch database, so it sees the new records.
+        """
+        listed = self._folder() / "open-quotes.csv"
+        self.con.execute(
+            "COPY (SELECT line_no FROM raw_campaign_rows WHERE load_id = ? "
+            "AND contains(raw_line, '\"') AND regexp_full_match(raw_line, ?) ORDER BY line_no) "
+            f"TO '{_literal(str(listed))}' (HEADER false)",
+            [load_id, OPEN_QUOTE_PATTERN],
+        )
+        with listed.open(encoding="ascii") as handle:
+            open_quotes = array("q", (int(line) for line in handle))
+        if not open_quotes:
+            return
+        copy = self._folder() / "quotes-closed.csv"
+        rewrite_text(layout.path, copy, "utf-8", blank_lines=open_quotes)
+        self._start_reading(dataclasses.replace(layout, path=copy), listed)
+        self._await_records(layout)
+
+    def _number_lines(
+        self, layout: SourceLayout, data_lines: int, bad_lines: BadLines | None
+    ) -> None:
         """Gives each kept record its physical line number, in ``_mci_numbered``.
 
         The reader keeps records in file order but skips rejected and blank lines; the
         ``i``-th skipped line ``s_i`` has ``g_i = s_i - i`` kept records before it, so the
         kept record with ordinal ``k`` sits ``#{i : g_i < k}`` lines further down.
+
+        Lines that were not text in the file's encoding (``bad_lines``, escaped when the file
+        was re-encoded) are faults whatever their fields hold: ``bad_encoding``.
         """
-        rejected = [r[0] for r in self.con.execute(f"SELECT line_no FROM {_REJECTED}").fetchall()]
-        skipped = sorted(set(rejected) | set(blank_lines))
-        shift: dict[int, int] = {}
-        for i, line in enumerate(skipped, start=1):
-            shift[line - i] = i
-        self.con.execute("CREATE TEMP TABLE _mci_shift (g BIGINT, shift BIGINT)")
-        if shift:
-            self.con.executemany("INSERT INTO _mci_shift VALUES (?, ?)", list(shift.items()))
+        records = self._count(self.records) + self._count(_REJECTED)
+        if records != data_lines:
+            raise IngestError(
+                layout.path,
+                f"{data_lines:,} lines but {records:,} CSV records: a quoted field spans lines "
+                "(a line break inside quotes), which this contract does not allow",
+            )
+        # The skipped lines in order (i = 1, 2, ...), one row per run of equal g = s_i - i,
+        # holding the run's last i: in SQL, however many lines are skipped.
+        self.con.execute(
+            "CREATE TEMP TABLE _mci_shift AS SELECT line_no - i AS g, max(i) AS shift FROM ("
+            "  SELECT line_no, row_number() OVER (ORDER BY line_no) AS i FROM ("
+            f"    SELECT line_no FROM {_REJECTED} UNION SELECT line_no FROM _mci_blank)"
+            ") GROUP BY 1"
+        )
+        shifted = self._count("_mci_shift") > 0
         ordinal = (
             f"SELECT rowid - (SELECT min(rowid) FROM {self.records}) + 1 AS k, * "
             f"FROM {self.records}"
         )
-        self.con.execute(f"CREATE TEMP VIEW _mci_numbered AS {_numbered(ordinal, bool(shift))}")
+        self.con.execute(f"CREATE TEMP VIEW _mci_numbered AS {_numbered(ordinal, shifted)}")
+        self.con.execute("CREATE TEMP TABLE _mci_badenc (line_no BIGINT, message VARCHAR)")
+        if bad_lines is not None and bad_lines.count:
+            name, hint = bad_lines.words()
+            self.con.execute(
+                "INSERT INTO _mci_badenc SELECT line_no, format(?, ?, upper(byte), character, "
+                "byte, ?) FROM read_csv(?, header = false, auto_detect = false, "
+                "columns = {'line_no': 'BIGINT', 'byte': 'VARCHAR', 'character': 'BIGINT'})",
+                [BAD_LINE_MESSAGE, name, hint, str(bad_lines.path)],
+            )
+            self.con.execute(
+                "CREATE TEMP VIEW _mci_keys AS SELECT n.line_no, n.v_campaign_id AS cid, "
+                "CASE WHEN b.line_no IS NOT NULL THEN 0 ELSE check_idx END AS check_idx, "
+                "CASE WHEN b.line_no IS NOT NULL THEN 'bad_encoding' "
+                f"WHEN check_idx IS NOT NULL THEN {check_field_sql('reason_code')} END "
+                "AS reason_code, coalesce(b.message, n.message) AS message, "
+                f"CASE WHEN b.line_no IS NULL AND check_idx IS NOT NULL "
+                f"THEN {check_field_sql('column')} END AS column_name "
+                "FROM _mci_numbered AS n LEFT JOIN _mci_badenc AS b ON b.line_no = n.line_no"
+            )
+            return
         self.con.execute(
             "CREATE TEMP VIEW _mci_keys AS SELECT line_no, v_campaign_id AS cid, check_idx, "
             f"CASE WHEN check_idx IS NOT NULL THEN {check_field_sql('reason_code')} END "
@@ -336,13 +466,6 @@ class Processor:
             f"CASE WHEN check_idx IS NOT NULL THEN {check_field_sql('column')} END AS column_name "
             "FROM _mci_numbered"
         )
-        kept = self._count(self.records)
-        if kept + len(rejected) != data_lines:
-            raise IngestError(
-                layout.path,
-                f"{data_lines} lines but {kept + len(rejected)} CSV records: a quoted "
-                "field holds a line break, which this contract does not allow",
-            )
 
     # -- classification ----------------------------------------------------------------
 
@@ -487,7 +610,7 @@ class Processor:
         holds every value of its groups in memory, and the logs are a temporary table that
         can spill).
         """
-        if self._scratch_dir is None:
+        if not self._records_on_disk:
             return self._outlier_stats_in_one_query()
         return self._outlier_stats_per_metric()
 
@@ -555,9 +678,11 @@ class Processor:
             "CREATE TEMP TABLE _mci_q AS "
             "SELECT line_no, reason_code, message, column_name FROM _mci_keys "
             "WHERE check_idx IS NOT NULL AND line_no NOT IN (SELECT line_no FROM _mci_dups) "
-            f"UNION ALL SELECT line_no, CASE error_type {reasons} "
-            f"ELSE '{REJECT_FALLBACK_REASON}' END, message, NULL FROM {_REJECTED} "
-            "WHERE line_no NOT IN (SELECT line_no FROM _mci_dups) "
+            "UNION ALL SELECT j.line_no, CASE WHEN b.line_no IS NOT NULL THEN 'bad_encoding' "
+            f"ELSE CASE j.error_type {reasons} ELSE '{REJECT_FALLBACK_REASON}' END END, "
+            f"coalesce(b.message, j.message), NULL FROM {_REJECTED} AS j "
+            "LEFT JOIN _mci_badenc AS b ON b.line_no = j.line_no "
+            "WHERE j.line_no NOT IN (SELECT line_no FROM _mci_dups) "
             "UNION ALL SELECT line_no, 'conflicting_duplicate', "
             "'Campaign_ID ' || CAST(cid AS VARCHAR) || ' already appears on line ' || "
             "CAST(first_line AS VARCHAR) || CASE WHEN first_load IS NULL THEN '' "
@@ -668,6 +793,8 @@ _TEMP_TABLES = (
     "_mci_excluded",
     "_mci_q",
     "_mci_ologs",
+    "_mci_badenc",
+    "_mci_blank",
 )
 
 
@@ -707,22 +834,99 @@ class _Background:
         self._thread.join()
 
 
+def _literal(text: str) -> str:
+    """Text inside a SQL string literal (a path)."""
+    return text.replace("'", "''")
+
+
+def _rejected_sql(width: int) -> str:
+    """One row per line the CSV reader rejected: its number, error type and a plain message.
+
+    The reader may log several errors for one line (a line of 3 fields logs "found 3" to
+    "found 15"); the line keeps its most telling error type (``_REJECT_PRIORITY``) and one
+    message: ``expected 16 fields, found 3``.
+    """
+    kinds = " ".join(f"WHEN bool_or(t = '{kind}') THEN '{kind}'" for kind in _REJECT_PRIORITY)
+    found = "TRY_CAST(regexp_extract(error_message, 'Found: ([0-9]+)', 1) AS BIGINT)"
+    others = short_text_sql("string_agg(DISTINCT error_message, '; ')")
+    return (
+        f"SELECT line - 1 AS line_no, CASE {kinds} ELSE min(t) END AS error_type, "
+        "CASE WHEN bool_or(t = 'INVALID UNICODE') THEN 'the line is not valid UTF-8 text' "
+        "WHEN bool_or(t = 'UNQUOTED VALUE') THEN 'unterminated quote in field ' || "
+        "CAST(min(column_idx) FILTER (WHERE t = 'UNQUOTED VALUE') AS VARCHAR) || "
+        "': a quoted field is not closed, or text follows its closing quote' "
+        f"WHEN bool_or(t = 'TOO MANY COLUMNS') THEN 'expected {width} fields, found ' || "
+        f"CAST(max({found}) FILTER (WHERE t = 'TOO MANY COLUMNS') AS VARCHAR) "
+        f"WHEN bool_or(t = 'MISSING COLUMNS') THEN 'expected {width} fields, found ' || "
+        f"CAST(min({found}) FILTER (WHERE t = 'MISSING COLUMNS') AS VARCHAR) "
+        f"ELSE {others} END AS message "
+        "FROM (SELECT line, error_type::VARCHAR AS t, column_idx, error_message "
+        "FROM _mci_rejects) GROUP BY line"
+    )
+
+
 @contextlib.contextmanager
 def _reader_errors(layout: SourceLayout) -> Iterator[None]:
-    """Turns DuckDB's reader errors into an :class:`IngestError` naming the file."""
+    """Turns DuckDB's reader errors into an :class:`IngestError` naming the file and line."""
     try:
         yield
     except IngestError:
         raise
     except Exception as exc:  # DuckDB's CSV errors name the line; keep the file in front
-        raise IngestError(layout.path, _reader_message(exc)) from None
+        if is_disk_full(exc):
+            raise  # not the file's fault: the caller says where the disk filled up
+        raise reader_error(layout.path, exc) from None
 
 
-def _reader_message(exc: Exception) -> str:
-    """The first lines of a DuckDB reader error: what went wrong and on which line."""
-    lines = [line for line in str(exc).splitlines() if line.strip()]
-    keep = [line for line in lines[:3] if not line.strip().startswith("file =")]
-    return " ".join(keep) if keep else type(exc).__name__
+_ERROR_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_LINE_SIZE = re.compile(r"Actual Size:\s*(\d+)")
+
+
+def reader_error(path: Path, exc: BaseException) -> IngestError:
+    """An :class:`IngestError` for an error of DuckDB's CSV reader, in plain words.
+
+    DuckDB counts the header as line 1; the ingest counts it as line 0. The raw line DuckDB
+    quotes is left out (it may be megabytes long).
+    """
+    text = str(exc)
+    match = _ERROR_LINE.search(text)
+    line = int(match.group(1)) - 1 if match else None
+    lowered = text.lower()
+    if "maximum line size" in lowered:
+        size = _LINE_SIZE.search(text)
+        actual = f" ({int(size.group(1)):,} bytes)" if size else ""
+        cause = (
+            f"the line is longer than {MAX_LINE_BYTES >> 20} MiB{actual}, the most a line may "
+            "hold: is this a text export?"
+        )
+    elif "invalid unicode" in lowered:
+        cause = "the line is not valid UTF-8 text"
+    elif "invalid state" in lowered:
+        cause = (
+            "the CSV reader cannot split the file into lines and fields (malformed quotes or "
+            "line breaks)"
+        )
+    else:
+        cause = _reader_message(exc)
+    return IngestError(path, cause, line=line)
+
+
+def _reader_message(exc: BaseException) -> str:
+    """The first lines of a DuckDB reader error, without the raw line it quotes, shortened."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    keep: list[str] = []
+    skip_next = False
+    for line in lines[:6]:
+        if skip_next:
+            skip_next = False
+            continue
+        if line.startswith("Original Line"):
+            skip_next = line.rstrip().endswith(":")
+            continue
+        if line.startswith("file =") or line.startswith("Possible fixes") or line.startswith("*"):
+            continue
+        keep.append(line)
+    return shorten(" ".join(keep[:2])) if keep else type(exc).__name__
 
 
 def new_categories_json(found: dict[str, list[str]]) -> str | None:

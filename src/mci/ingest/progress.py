@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 STAGE_LABELS: dict[str, str] = {
     "hash": "checksum",
+    "text": "re-encoding text",
     "read": "reading rows",
     "renumber": "numbering lines",
     "rejects": "malformed lines",

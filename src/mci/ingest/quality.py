@@ -1,5 +1,11 @@
 """The data-quality report: loads, quarantine by reason, sample faults, outliers, new values.
 
+Everything in the report is for showing, so long text is shortened (the first 200 characters
+and the length, :func:`mci.ingest.errors.shorten`): a sample's raw line and message, and new
+category values. The warehouse keeps them whole. Without that, a megabyte-long value took
+minutes to print (a terminal renderer's highlighting is quadratic in a token's length), and
+only its first characters are fetched, so the report stays fast whatever the data holds.
+
 Example:
     >>> import tempfile, pathlib
     >>> from mci.warehouse import connect
@@ -17,6 +23,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mci.ingest.errors import SHORT_TEXT, shorten
 from mci.warehouse.connection import connect
 
 SAMPLES_PER_REASON = 3
@@ -74,15 +81,25 @@ def quality_report(db: str | None = None) -> QualityReport:
             "SELECT reason_code, count(*) FROM quarantine GROUP BY reason_code ORDER BY 2 DESC, 1"
         )
         report.quarantine_by_reason = {code: int(n) for code, n in rows}
-        report.samples = _records(
-            *wh.query(
-                "SELECT load_id, line_no, reason_code, column_name, reason_message, raw_text "
-                "FROM (SELECT q.*, row_number() OVER ("
-                "  PARTITION BY reason_code ORDER BY load_id, line_no) AS rn FROM quarantine AS q"
-                ") AS s WHERE rn <= ? ORDER BY reason_code, load_id, line_no",
-                [SAMPLES_PER_REASON],
-            )
+        _, rows = wh.query(
+            "SELECT load_id, line_no, reason_code, column_name, "
+            "substr(reason_message, 1, ?), length(reason_message), substr(raw_text, 1, ?), "
+            "length(raw_text) FROM (SELECT q.*, row_number() OVER ("
+            "  PARTITION BY reason_code ORDER BY load_id, line_no) AS rn FROM quarantine AS q"
+            ") AS s WHERE rn <= ? ORDER BY reason_code, load_id, line_no",
+            [2 * SHORT_TEXT, 2 * SHORT_TEXT, SAMPLES_PER_REASON],
         )
+        report.samples = [
+            {
+                "load_id": load_id,
+                "line_no": line_no,
+                "reason_code": code,
+                "column_name": None if column is None else shorten(str(column)),
+                "reason_message": _shortened(message, message_length, 2 * SHORT_TEXT),
+                "raw_text": _shortened(raw, raw_length),
+            }
+            for load_id, line_no, code, column, message, message_length, raw, raw_length in rows
+        ]
         _, rows = wh.query(
             "SELECT channel, coalesce(outlier_reason, ''), count(*) FROM campaign_performance "
             "WHERE is_outlier GROUP BY 1, 2 ORDER BY 1, 2"
@@ -96,5 +113,19 @@ def quality_report(db: str | None = None) -> QualityReport:
                 continue
             for column, values in json.loads(load["new_categories"]).items():
                 known = report.new_categories.setdefault(column, [])
-                known.extend(v for v in values if v not in known)
+                seen = set(known)
+                for value in map(shorten, values):
+                    if value not in seen:
+                        seen.add(value)
+                        known.append(value)
     return report
+
+
+def _shortened(prefix: Any, length: Any, limit: int = SHORT_TEXT) -> Any:
+    """A text of ``length`` characters shown by its first ones (``prefix``), as ``shorten``.
+
+    A message is allowed twice the usual length (it quotes a value already shortened).
+    """
+    if prefix is None or length is None or int(length) <= limit:
+        return prefix
+    return f"{str(prefix)[:limit]}… ({int(length):,} characters)"

@@ -17,6 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mci.ingest.contract import DATE_RANGE, VALUE_RANGES
+from mci.ingest.errors import SHORT_TEXT
+
 # Money: "$16,174.00", "16174.00", "16,174", "-$1,200.00", "$-1,200.00".
 MONEY_PATTERN = r"^-?\$?-?\s*([0-9]{1,3}(,[0-9]{3})+|[0-9]+)(\.[0-9]+)?$"
 DURATION_PATTERN = r"(?i)^([0-9]+)(\s*days?)?$"
@@ -105,8 +108,9 @@ def _text(raw: str) -> str:
     return f"NULLIF(trim(r.{raw}), '')"
 
 
-# ISO dates: a four-digit year ('21-01-01' would otherwise read as the year 21).
-DATE_PATTERN = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+# ISO dates, exactly 'YYYY-MM-DD': a four-digit year ('21-01-01' would otherwise read as the
+# year 21), a two-digit month and day ('2021-2-3' is not the contract's form).
+DATE_PATTERN = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
 
 
 def _date(raw: str) -> str:
@@ -219,8 +223,16 @@ def _sql_text(text: str) -> str:
     return text.replace("'", "''")
 
 
+def short_text_sql(text: str, limit: int = SHORT_TEXT) -> str:
+    """SQL shortening a text value for a message, as :func:`mci.ingest.errors.shorten` does."""
+    return (
+        f"CASE WHEN length({text}) > {limit} THEN left({text}, {limit}) || '… (' || "
+        f"format('{{:,}}', length({text})) || ' characters)' ELSE {text} END"
+    )
+
+
 def _quoted(raw: str) -> str:
-    return f"'''' || r.{raw} || ''''"
+    return f"'''' || {short_text_sql(f'r.{raw}')} || ''''"
 
 
 def _missing(source: str, raw: str, typed: str) -> Check:
@@ -244,6 +256,33 @@ def _negative(source: str, typed: str) -> Check:
         source,
         f"v_{typed} < 0",
         f"'{source} is negative (' || CAST(v_{typed} AS VARCHAR) || ')'",
+    )
+
+
+def _bound(value: float) -> str:
+    """A range bound as a message shows it: ``1,000,000,000,000``, ``-1,000``, ``0.5``."""
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return str(value)
+
+
+def _out_of_range(source: str, raw: str, typed: str) -> Check:
+    low, high = VALUE_RANGES[typed]
+    return Check(
+        "out_of_range",
+        source,
+        f"v_{typed} < {low!r} OR v_{typed} > {high!r}",
+        f"'{source} ' || {_quoted(raw)} || ' is outside {_bound(low)} to {_bound(high)}'",
+    )
+
+
+def _date_out_of_range() -> Check:
+    low, high = DATE_RANGE
+    return Check(
+        "out_of_range",
+        "Date",
+        f"v_date < DATE '{low}' OR v_date > DATE '{high}'",
+        f"'Date ' || {_quoted('date')} || ' is outside {low} to {high}'",
     )
 
 
@@ -276,12 +315,15 @@ CHECKS: tuple[Check, ...] = (
     _negative("Acquisition_Cost", "spend"),
     _negative("Clicks", "clicks"),
     _negative("Impressions", "impressions"),
-    Check(
-        "out_of_range",
-        "Conversion_Rate",
-        "v_conversion_rate > 1 OR v_conversion_rate < 0",
-        "'Conversion_Rate ' || CAST(v_conversion_rate AS VARCHAR) || ' is outside 0 to 1'",
-    ),
+    # Ranges after signs: a negative count is reported as negative, not as out of range.
+    _out_of_range("Conversion_Rate", "conversion_rate", "conversion_rate"),
+    _out_of_range("Acquisition_Cost", "acquisition_cost", "spend"),
+    _out_of_range("ROI", "roi", "roi"),
+    _out_of_range("Clicks", "clicks", "clicks"),
+    _out_of_range("Impressions", "impressions", "impressions"),
+    _out_of_range("Engagement_Score", "engagement_score", "engagement_score"),
+    _out_of_range("Duration", "duration", "duration_days"),
+    _date_out_of_range(),
     Check(
         "clicks_exceed_impressions",
         "Clicks",
