@@ -206,9 +206,25 @@ def generate(
     typer.echo(f"wrote {rows:,} rows to {out}" + (f" and the truth to {truth}" if truth else ""))
 
 
+class Encoding(StrEnum):
+    """Text encodings ``mci ingest`` reads."""
+
+    utf_8 = "utf-8"
+    latin_1 = "latin-1"
+    cp1252 = "cp1252"
+
+
+DEFAULT_WAIT_S = 300.0
+
+
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Export files (.csv or .parquet).")],
+    paths: Annotated[
+        list[Path],
+        # Not Typer's readability check: it would exit 2 (usage) on an unreadable file, where
+        # the ingest's own check says why and exits 1 (an error reading, not a bad command).
+        typer.Argument(help="Export files (.csv or .parquet).", readable=False),
+    ],
     db: DbOption = None,
     rename: Annotated[
         list[str] | None, typer.Option(help="Map a renamed header: OLD=NEW (repeatable).")
@@ -223,6 +239,21 @@ def ingest(
         bool,
         typer.Option("--json", help="Print one JSON document on stdout (messages go to stderr)."),
     ] = False,
+    encoding: Annotated[
+        Encoding,
+        typer.Option(
+            help="Text encoding of CSV files: utf-8, latin-1 or cp1252 (Windows-1252). In "
+            "UTF-8, a line that is not valid UTF-8 is quarantined as bad_encoding and the "
+            "rest loads."
+        ),
+    ] = Encoding.utf_8,
+    wait: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            help="Seconds to wait for another process writing to the warehouse (0: fail at once).",
+        ),
+    ] = DEFAULT_WAIT_S,
 ) -> None:
     """Validate, clean and load exports; faulty rows go to quarantine with a reason.
 
@@ -236,7 +267,7 @@ def ingest(
     renames = _renames(mapping, rename)
     _check_db(db)
     say = (lambda text: typer.echo(text, err=True)) if as_json else typer.echo
-    problems = _check_sources(paths, renames)
+    problems = _check_sources(paths, renames, encoding.value)
     outcomes: list[dict[str, Any]] = []
     code = errors.OK
     for index, path in enumerate(paths):
@@ -249,7 +280,15 @@ def ingest(
                 outcomes.append(_skipped(path, "no file is loaded while one fails its checks"))
             continue
         try:
-            [result] = run_ingest([path], db, renames=renames, replace=replace)
+            [result] = run_ingest(
+                [path],
+                db,
+                renames=renames,
+                replace=replace,
+                encoding=encoding.value,
+                wait=wait,
+                on_wait=lambda text: typer.echo(f"waiting: {text}", err=True),
+            )
         except Exception as exc:
             message, code = errors.report(exc, db)
             outcomes.append(_failed(path, message, code))
@@ -293,7 +332,9 @@ def _renames(mapping: Path | None, rename: list[str] | None) -> dict[str, str]:
     return renames
 
 
-def _check_sources(paths: list[Path], renames: dict[str, str]) -> dict[int, Exception]:
+def _check_sources(
+    paths: list[Path], renames: dict[str, str], encoding: str = "utf-8"
+) -> dict[int, Exception]:
     """Checks the files before any is loaded; returns the errors, by position.
 
     A folder is refused at once; with several files, every file's columns are checked too
@@ -308,7 +349,7 @@ def _check_sources(paths: list[Path], renames: dict[str, str]) -> dict[int, Exce
             problems[index] = IngestError(path, "is a folder, not an export file")
         elif len(paths) > 1:
             try:
-                read_layout(path, renames)
+                read_layout(path, renames, encoding)
             except IngestError as exc:
                 problems[index] = exc
     return problems

@@ -47,9 +47,12 @@ def render_rows(
 def render_quality(report: QualityReport) -> None:
     """Prints the quality report as rich tables."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    console = Console()
+    # Values come from data: escaped so "[red]" is text, not markup, and no highlighter
+    # (rich's is quadratic in a long token's length).
+    console = Console(highlight=False)
     if not report.loads:
         console.print("No loads yet: load an export with `mci ingest FILE`.")
         return
@@ -68,7 +71,7 @@ def render_quality(report: QualityReport) -> None:
     for load in report.loads:
         loads.add_row(
             str(load["load_id"]),
-            str(load["source"]),
+            escape(str(load["source"])),
             f"{load['rows_read']:,}",
             f"{load['rows_loaded']:,}",
             f"{load['rows_quarantined']:,}",
@@ -86,7 +89,7 @@ def render_quality(report: QualityReport) -> None:
     if report.quarantine_by_reason:
         reasons = Table("reason", "rows", title="Quarantine by reason")
         for code, count in report.quarantine_by_reason.items():
-            reasons.add_row(code, f"{count:,}")
+            reasons.add_row(escape(code), f"{count:,}")
         console.print(reasons)
         samples = Table("load", "line", "reason", "message", "raw text", title="Sample rows")
         for s in report.samples:
@@ -94,8 +97,8 @@ def render_quality(report: QualityReport) -> None:
                 str(s["load_id"]),
                 str(s["line_no"]),
                 str(s["reason_code"]),
-                str(s["reason_message"]),
-                str(s["raw_text"])[:80],
+                escape(str(s["reason_message"])),
+                escape(str(s["raw_text"])[:80]),
             )
         console.print(samples)
     else:
@@ -104,10 +107,10 @@ def render_quality(report: QualityReport) -> None:
         metrics = sorted({m for per in report.outliers_by_channel.values() for m in per})
         outliers = Table("channel", *metrics, title="Outlier flags (robust z > 3.5 on logs)")
         for channel, per in report.outliers_by_channel.items():
-            outliers.add_row(channel, *(f"{per.get(m, 0):,}" for m in metrics))
+            outliers.add_row(escape(str(channel)), *(f"{per.get(m, 0):,}" for m in metrics))
         console.print(outliers)
     for column, values in report.new_categories.items():
-        console.print(f"New {column} values: {', '.join(values)}")
+        console.print(f"New {column} values: {escape(', '.join(values))}")
 
 
 def render_kpis(kpis: Mapping[str, Any]) -> None:

@@ -20,7 +20,7 @@ import datetime as dt
 import json
 import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -502,6 +502,8 @@ def ingest(
     replace: bool = False,
     progress: Any = None,
     encoding: str = "utf-8",
+    wait: float = 0.0,
+    on_wait: Callable[[str], None] | None = None,
 ) -> list[LoadResult]:
     """Loads exports into the warehouse, one transaction per file.
 
@@ -519,6 +521,9 @@ def ingest(
         encoding: the CSV files' text encoding: ``utf-8`` (the default), ``latin-1`` or
             ``cp1252`` (``--encoding``). In UTF-8, a line that is not valid UTF-8 is
             quarantined as ``bad_encoding``, its bytes kept escaped; the rest loads.
+        wait: seconds to wait for another process writing to the warehouse (``--wait``);
+            0 fails at once.
+        on_wait: told once, in a sentence, when the load has to wait for that lock.
 
     Returns:
         One result per file, in order.
@@ -543,7 +548,7 @@ def ingest(
         # first one's hashing overlaps opening the warehouse (importing DuckDB holds one core).
         hasher = _Hashing([layout.path for layout in layouts])
         stack.callback(hasher.stop)
-        wh = stack.enter_context(connect(db))
+        wh = stack.enter_context(connect(db, wait=wait, on_wait=on_wait))
         where = wh.url.redacted()
         with _errors_of(where, "preparing the warehouse", "nothing was loaded"):
             ensure_schema(wh)
