@@ -310,8 +310,6 @@ def _renames(mapping: Path | None, rename: list[str] | None) -> dict[str, str]:
 
     renames: dict[str, str] = {}
     if mapping is not None:
-        if mapping.is_dir():
-            _fail(f"--mapping {mapping} is a folder, not a TOML file", errors.USAGE)
         try:
             renames = read_mapping_file(mapping)
         except UnicodeDecodeError as exc:
@@ -346,7 +344,9 @@ def _check_sources(
     problems: dict[int, Exception] = {}
     for index, path in enumerate(paths):
         if path.is_dir():
-            problems[index] = IngestError(path, "is a folder, not an export file")
+            problems[index] = IngestError(
+                path, "is a folder, not a file: give the export file itself"
+            )
         elif len(paths) > 1:
             try:
                 read_layout(path, renames, encoding)

@@ -152,7 +152,11 @@ FILE_CASES = {
         2,
         ["{missing}: no such mapping file"],
     ),
-    "mapping-folder": (["ingest", "{good}", "--mapping", "{folder}"], 2, ["{folder} is a folder"]),
+    "mapping-folder": (
+        ["ingest", "{good}", "--mapping", "{folder}"],
+        2,
+        ["{folder}: is a folder, not a mapping file"],
+    ),
     "mapping-empty": (["ingest", "{good}", "--mapping", "{empty_toml}"], 2, ["no [rename] table"]),
     "mapping-garbage": (
         ["ingest", "{good}", "--mapping", "{garbage_toml}"],

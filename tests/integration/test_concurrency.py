@@ -101,3 +101,28 @@ def test_the_dashboard_serves_committed_data_while_a_big_load_is_written(
     at.button[0].click().run()  # Clear filters: the date range now spans both loads
     assert not at.exception and spend_tile() == after != before
     assert seen <= {before, after}  # never a partial state
+
+
+def test_mci_ingest_waits_for_a_writer_and_says_so(tmp_path: Path) -> None:
+    export = tmp_path / "e.csv"
+    generate(export, rows=2_000, seed=4)
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    connect(url).close()
+    holder = _hold(url, 2.0)
+    try:
+        quick = subprocess.run(
+            [sys.executable, "-m", "mci", "ingest", str(export), "--db", url, "--wait", "0"],
+            capture_output=True,
+            text=True,
+        )
+        assert quick.returncode == 1 and "locked by another process" in quick.stderr
+        waited = subprocess.run(
+            [sys.executable, "-m", "mci", "ingest", str(export), "--db", url, "--wait", "60"],
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        holder.wait()
+    assert waited.returncode == 0, waited.stderr
+    assert "waiting:" in waited.stderr and "locked by another process" in waited.stderr
+    assert "2,000 loaded" in waited.stdout

@@ -501,3 +501,46 @@ def test_the_command_line_says_what_is_wrong_in_one_line(tmp_path, sample):
     done = mci("ingest", str(huge), "--db", url)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert len(done.stderr) < 400 and f"{huge}, line 2: the line is longer than" in done.stderr
+
+
+def test_the_command_line_exits_1_on_an_unreadable_file(tmp_path, sample):
+    path = tmp_path / "secret.csv"
+    shutil.copy(sample, path)
+    path.chmod(0)
+    done = subprocess.run(
+        _without_root_privileges(
+            [sys.executable, "-m", "mci", "ingest", str(path), "--db", duckdb_url(tmp_path)]
+        ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, (done.returncode, done.stderr)
+    assert "permission denied" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_command_line_reads_latin1_with_encoding(tmp_path, sample):
+    text = sample.read_text(encoding="utf-8").replace("Chicago", "Bogotá", 1)
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(text.encode("latin-1"))
+    url = duckdb_url(tmp_path)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mci",
+            "ingest",
+            str(path),
+            "--db",
+            url,
+            "--encoding",
+            "latin-1",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["rows_quarantined"] == 0 and summary["rows_loaded"] == summary["rows_read"]

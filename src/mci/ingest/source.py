@@ -110,7 +110,7 @@ def read_mapping_file(path: Path) -> dict[str, str]:
     except FileNotFoundError:
         raise ValueError(f"{path}: no such mapping file") from None
     except UnicodeDecodeError:
-        raise ValueError(f"{path}: the mapping file is not UTF-8 text") from None
+        raise ValueError(f"{path}: not a TOML file (the mapping file is not UTF-8 text)") from None
     except OSError as exc:
         raise ValueError(f"{path}: cannot read the mapping file: {plain_cause(exc)}") from None
     try:
