@@ -259,12 +259,13 @@ def test_mapping_file_maps_headers_and_bad_files_are_refused(tmp_path, sample):
 
 
 def _exports(tmp_path: Path, sample: Path) -> tuple[Path, Path, Path]:
-    """Three exports: a and c load; b passes the column check but fails to load."""
+    """Three exports: a and c load; b passes the column check but fails to load (a line
+    longer than the 16 MiB the reader takes)."""
     lines = sample.read_bytes().decode("utf-8-sig").splitlines(keepends=True)
     header, rows = lines[0], lines[1:]
     a, b, c = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.csv"
     a.write_text(header + "".join(rows[:10]))
-    b.write_bytes((header + "".join(rows[10:15])).encode().replace(b"Chicago", b"Chic\xe0go"))
+    b.write_text(header + "".join(rows[10:15]).replace("Chicago", "C" * (17 << 20), 1))
     c.write_text(header + "".join(rows[15:]))
     return a, b, c
 
@@ -284,7 +285,7 @@ def test_several_files_print_each_summary_and_name_what_was_skipped(tmp_path, sa
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "a.csv: load 1: 10 read, 10 loaded" in result.stdout  # a landed and says so
-    assert f"error: {b}: " in result.stderr  # the failing file, then why
+    assert f"error: {b}, line 3: the line is longer" in result.stderr  # the file, line, why
     assert f"skipped: {c}" in result.stderr
     assert "c.csv" not in result.stdout
     assert _loaded_rows(url) == 10
@@ -329,7 +330,7 @@ def test_ingest_json_parses_for_one_several_failing_and_unchanged_files(tmp_path
     assert failing.returncode == 1
     [outcome] = [json.loads(failing.stdout)]
     assert outcome["status"] == "failed" and outcome["exit_code"] == 1
-    assert outcome["error"].startswith(f"{b}: ")
+    assert outcome["error"].startswith(f"{b}, line 3: ")
     mixed = mci("ingest", str(c), str(b), str(a), "--db", url, "--json", "--replace")
     assert mixed.returncode == 1
     assert [o["status"] for o in json.loads(mixed.stdout)] == ["loaded", "failed", "skipped"]
