@@ -412,3 +412,35 @@ def test_a_records_read_dropped_before_its_load_stops_and_leaves_no_scratch(samp
         processor.drop_temps()  # twice is harmless
     finally:
         con.close()
+
+
+def test_medians_near_are_duckdbs_exact_medians_in_bounded_memory():
+    import duckdb
+    import numpy as np
+
+    con = duckdb.connect()
+    rng = np.random.default_rng(3)
+    groups = {
+        1: rng.lognormal(2.0, 1.0, 200_001),  # odd count, continuous
+        2: rng.normal(0.0, 1.0, 150_000),  # even count
+        3: np.round(rng.normal(0.0, 1.0, 90_000), 1),  # heavy ties
+        4: np.full(1_000, 7.5),  # one value
+    }
+    o = np.concatenate([np.full(v.size, k) for k, v in groups.items()])
+    x = np.concatenate(list(groups.values()))
+    con.execute(
+        "CREATE TEMP TABLE _mci_ologs AS SELECT unnest($1::INTEGER[]) AS o, "
+        "unnest($2::DOUBLE[]) AS x",
+        [o.tolist(), x.tolist()],
+    )
+    con.execute("INSERT INTO _mci_ologs VALUES (5, NULL), (5, NULL)")  # no value: no median
+    processor = process.Processor(con, lambda stage, sql, params: con.execute(sql, params))
+    expected = dict(con.execute("SELECT o, median(x) FROM _mci_ologs GROUP BY o").fetchall())
+    assert processor._medians_near("x", []) == expected
+    medians = [expected[o] for o in range(1, 6)]
+    mads = dict(
+        con.execute(
+            "SELECT o, median(abs(x - ($1::DOUBLE[])[o])) FROM _mci_ologs GROUP BY o", [medians]
+        ).fetchall()
+    )
+    assert processor._medians_near("abs(x - ($1::DOUBLE[])[o])", [medians]) == mads
