@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-runtime
 TEST_STAMP := $(VENV)/.installed-test
 PYTEST_ARGS ?=
 
-.PHONY: run demo test lint format bench bench-ingest bench-queries bench-dashboard bench-calibration bench-report system-deps install install-test clean
+.PHONY: run demo test lint format bench bench-ingest bench-queries bench-dashboard bench-calibration bench-report bench-100m system-deps install install-test clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,10 @@ bench-queries: install-test
 
 bench-dashboard: install-test
 	$(PY) benchmarks/dashboard/run.py $(DASHBOARD_BENCH_ARGS)
+
+## make bench-100m: mci alone on a 100,000,000-row export (14 GB; on demand, several minutes).
+bench-100m: install-test
+	$(PY) benchmarks/ingest/run.py --sizes 100m --skip-baseline --repeat 1 $(BENCH_ARGS)
 
 ## make bench-calibration: false-winner rate and power of the channel diagnosis, per scenario.
 bench-calibration: install-test
