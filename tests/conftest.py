@@ -16,7 +16,7 @@ from tests.support.postgres import fresh_database, running_postgres
 
 ENGINES = ("duckdb", "sqlite", "postgresql")
 REPO = Path(__file__).resolve().parents[1]
-SAMPLE = REPO.parent / "shared" / "samples" / "kaggle_export_head.csv"
+SAMPLE = REPO / "tests" / "data" / "kaggle_export_head.csv"  # the genuine export's head
 
 
 @pytest.fixture(scope="session")

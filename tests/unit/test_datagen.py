@@ -33,7 +33,7 @@ from mci.ingest.contract import (
     SOURCE_TO_CANONICAL,
 )
 
-SAMPLE = Path(__file__).resolve().parents[3] / "shared/samples/kaggle_export_head.csv"
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "kaggle_export_head.csv"
 QUADRANT_LABELS = {
     "High Scale • High ROI",
     "High Scale • Low ROI",

@@ -30,7 +30,7 @@ from mci.ingest.rules import (
     typed_select_sql,
 )
 
-SAMPLE = Path(__file__).resolve().parents[3] / "shared/samples/kaggle_export_head.csv"
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "kaggle_export_head.csv"
 
 # Which raw column each typed column is parsed from.
 RAW_OF = {

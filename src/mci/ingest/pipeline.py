@@ -3,12 +3,10 @@
 Example:
     >>> import tempfile, pathlib, shutil
     >>> tmp = pathlib.Path(tempfile.mkdtemp())
-    >>> sample = pathlib.Path("../shared/samples/kaggle_export_head.csv")
-    >>> if sample.exists():  # the genuine export's head, beside the checkout
-    ...     result = ingest([sample], f"duckdb:///{tmp}/w.duckdb")[0]
-    ...     (result.rows_read, result.rows_quarantined, result.status)
-    ... else:
-    ...     (20, 0, 'loaded')
+    >>> repo = pathlib.Path(__file__).resolve().parents[3]
+    >>> sample = repo / "tests" / "data" / "kaggle_export_head.csv"  # the genuine export's head
+    >>> result = ingest([sample], f"duckdb:///{tmp}/w.duckdb")[0]
+    >>> (result.rows_read, result.rows_quarantined, result.status)
     (20, 0, 'loaded')
 """
 
